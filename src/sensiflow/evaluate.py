@@ -1,0 +1,224 @@
+"""Batched evaluation and exact gradients of a model through compiled TensorFlow functions.
+
+One ``tf.function`` per task, each with a fixed input signature ``[batch_size, n_inputs]`` and
+XLA compilation: every batch, the last short one included, is padded to the same shape, so
+nothing retraces or recompiles. Gradients come from ``tf.GradientTape``: for a model whose rows
+do not interact, the gradient of the summed output with respect to the input batch is each
+row's gradient. Runs on a GPU when TensorFlow sees one, on the CPU otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sensiflow.errors import SensiflowError
+
+log = logging.getLogger(__name__)
+
+
+def configure_tensorflow(*, deterministic: bool = True) -> str:
+    """Turn on GPU memory growth and deterministic ops; return the device evaluation uses."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised in this process
+            pass
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    return "GPU:0" if gpus else "CPU:0"
+
+
+@dataclass
+class Evaluator:
+    """Compiled batch functions of one model.
+
+    Attributes
+    ----------
+    n_inputs : int
+    batch_size : int
+        Rows per compiled call of :meth:`value`; shorter inputs are padded by repeating their
+        last row.
+    gradient_batch_size : int
+        Rows per compiled call of :meth:`value_and_gradient`.
+    dtype : str
+        Floating type the model sees; inputs are cast to it explicitly.
+    """
+
+    n_inputs: int
+    batch_size: int
+    gradient_batch_size: int
+    dtype: str
+    _value: Callable[[Any], Any]
+    _value_and_gradient: Callable[[Any], Any]
+    trace_count: dict[str, int] = field(default_factory=dict)
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """Model output, ndarray of shape (n,) in float64."""
+        return self._run(self._value, x, self.batch_size, with_gradient=False)[0]
+
+    def value_and_gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output (n,) in float64 and gradient dy/dx (n, n_inputs) in the model's dtype."""
+        return self._run(self._value_and_gradient, x, self.gradient_batch_size, with_gradient=True)
+
+    def _run(
+        self, fn: Callable[[Any], Any], x: np.ndarray, b: int, *, with_gradient: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise SensiflowError(
+                "evaluation", f"expected rows of {self.n_inputs} inputs, got shape {x.shape}"
+            )
+        n = len(x)
+        y = np.empty(n)
+        g = np.empty((n if with_gradient else 0, self.n_inputs), dtype=self.dtype)
+        for start in range(0, n, b):
+            chunk = x[start : start + b].astype(self.dtype, copy=False)
+            m = len(chunk)
+            if m < b:
+                chunk = np.pad(chunk, ((0, b - m), (0, 0)), mode="edge")
+            out = fn(chunk)
+            if with_gradient:
+                y[start : start + m] = out[0].numpy()[:m]
+                g[start : start + m] = out[1].numpy()[:m]
+            else:
+                y[start : start + m] = out.numpy()[:m]
+        return y, g
+
+
+def make_evaluator(
+    model_fn: Callable[[Any], Any],
+    n_inputs: int,
+    *,
+    batch_size: int,
+    gradient_batch_size: int | None = None,
+    dtype: str = "float32",
+    jit_compile: bool = True,
+) -> Evaluator:
+    """Compile ``model_fn`` (TensorFlow ops, rows in, one output per row) for batch evaluation.
+
+    Parameters
+    ----------
+    model_fn : callable
+        Maps a tensor of shape (batch, n_inputs) to outputs of shape (batch,) or (batch, 1).
+    n_inputs : int
+    batch_size : int
+        Fixed batch size of the compiled value function.
+    gradient_batch_size : int, optional
+        Fixed batch size of the compiled gradient function; default ``batch_size``.
+    dtype : {"float32", "float64"}
+    jit_compile : bool
+        Compile with XLA.
+    """
+    import tensorflow as tf
+
+    traces: dict[str, int] = {"value": 0, "value_and_gradient": 0}
+    gradient_batch_size = gradient_batch_size or batch_size
+    spec = [tf.TensorSpec([batch_size, n_inputs], getattr(tf, dtype))]
+    gradient_spec = [tf.TensorSpec([gradient_batch_size, n_inputs], getattr(tf, dtype))]
+
+    @tf.function(input_signature=spec, jit_compile=jit_compile)
+    def value(x):
+        traces["value"] += 1  # runs only while tracing
+        return tf.reshape(model_fn(x), [-1])
+
+    @tf.function(input_signature=gradient_spec, jit_compile=jit_compile)
+    def value_and_gradient(x):
+        traces["value_and_gradient"] += 1
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reshape(model_fn(x), [-1])
+        return y, tape.gradient(y, x)
+
+    return Evaluator(
+        n_inputs, batch_size, gradient_batch_size, dtype, value, value_and_gradient, traces
+    )
+
+
+def check_outputs(
+    y: np.ndarray, x_row: Callable[[int], np.ndarray], names: list[str], where: str
+) -> None:
+    """Refuse non-finite model outputs: how many rows failed and one example input row."""
+    bad = ~np.isfinite(y)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        example = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x_row(first), strict=True))
+        raise SensiflowError(
+            where,
+            f"the model returned NaN or infinite output at "
+            f"{int(bad.sum())} of {len(y)} rows (first: row {first}, "
+            f"{example}); no indices are computed from such outputs",
+        )
+
+
+@dataclass
+class GradientMoments:
+    """Running sums of gradients over design points (for DGSM and local statistics)."""
+
+    n_inputs: int
+    keep: int = 4096
+    count: int = 0
+    total: np.ndarray = field(init=False)
+    total_sq: np.ndarray = field(init=False)
+    total_abs: np.ndarray = field(init=False)
+    sample: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.total = np.zeros(self.n_inputs)
+        self.total_sq = np.zeros(self.n_inputs)
+        self.total_abs = np.zeros(self.n_inputs)
+
+    def add(self, g: np.ndarray) -> None:
+        kept = sum(len(s) for s in self.sample)
+        if kept < self.keep:
+            self.sample.append(g[: self.keep - kept].copy())
+        g = g.astype(np.float64)
+        self.count += len(g)
+        self.total += g.sum(axis=0)
+        self.total_sq += (g * g).sum(axis=0)
+        self.total_abs += np.abs(g).sum(axis=0)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        sample = np.concatenate(self.sample) if self.sample else np.empty((0, self.n_inputs))
+        return {
+            "count": np.array(self.count),
+            "sum": self.total,
+            "sum_sq": self.total_sq,
+            "sum_abs": self.total_abs,
+            "sample": sample,
+        }
+
+
+def evaluate_sobol(
+    evaluator: Evaluator, spec: dict[str, Any], problem: dict[str, Any]
+) -> tuple[np.ndarray, GradientMoments]:
+    """Stream the Saltelli design through the model.
+
+    Each chunk of the design is rebuilt from ``spec``, evaluated, and its base points (the A
+    and B rows) differentiated, in the same pass; nothing of size N x D is kept.
+
+    Returns
+    -------
+    y : ndarray of shape (rows,)
+        Outputs in the design's row order.
+    moments : GradientMoments
+        Gradient sums over the 2N base points.
+    """
+    from sensiflow.designs import sobol_chunks
+
+    per_base = spec["rows_per_base"]
+    y = np.empty(spec["rows"])
+    moments = GradientMoments(spec["num_vars"])
+    for start, rows in sobol_chunks(spec, problem):
+        first = start * per_base
+        y[first : first + len(rows)] = evaluator.value(rows)
+        base = np.concatenate([rows[::per_base], rows[per_base - 1 :: per_base]])
+        moments.add(evaluator.value_and_gradient(base)[1])
+    return y, moments
