@@ -162,7 +162,10 @@ def ppf(
             continue
         if morris_levels is not None:
             u = (u * (morris_levels - 1) + 0.5) / morris_levels
-        out[:, j] = frozen(dist).ppf(u)
+        if kind == "lognormal":  # as SALib computes it, to the last bit
+            out[:, j] = np.exp(stats.norm.ppf(u, loc=dist["log_mean"], scale=dist["log_sd"]))
+        else:
+            out[:, j] = frozen(dist).ppf(u)
     return out
 
 

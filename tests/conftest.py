@@ -1,0 +1,95 @@
+"""Shared fixtures: the analytic cases of the project's known-answer tests, and one compiled
+TensorFlow context for the whole session (TensorFlow takes seconds to import)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sensiflow.functions import make_function
+from sensiflow.space import derive_problem
+
+LIN11_COEF = [1, -2, 0.5, 4, 1.5, -0.5, 0.25, 3, 0.1, 2.5, -1]
+LIN11_BOUNDS = [
+    [0, 1],
+    [0, 2],
+    [-1, 1],
+    [0, 0.5],
+    [1, 3],
+    [0, 1],
+    [-2, 2],
+    [0, 1],
+    [0, 4],
+    [0, 1],
+    [0.5, 1.5],
+]
+G11_A = [0, 1, 4.5, 9] + [99] * 7
+
+
+def problem_of(function):
+    """The function's own uniform domain as a problem."""
+    return derive_problem(
+        None,
+        function.input_names,
+        method="function",
+        quantiles=(0, 1),
+        overrides={},
+        function=function,
+    )
+
+
+@pytest.fixture(scope="session")
+def lin11():
+    return make_function({"name": "linear", "coefficients": LIN11_COEF, "bounds": LIN11_BOUNDS})
+
+
+@pytest.fixture(scope="session")
+def ishigami():
+    return make_function({"name": "ishigami"})
+
+
+@pytest.fixture(scope="session")
+def gfun11():
+    return make_function({"name": "sobol_g", "a": G11_A})
+
+
+@pytest.fixture(scope="session")
+def tf():
+    """TensorFlow, configured once (deterministic ops, memory growth)."""
+    import tensorflow
+
+    from sensiflow.evaluate import configure_tensorflow
+
+    configure_tensorflow()
+    return tensorflow
+
+
+@pytest.fixture(scope="session")
+def linear_network(tf):
+    """An 11-15-1 Keras network whose output is exactly linear: y = c . x (float64).
+
+    The hidden layer is linear (identity activation) with weights that route x through and back,
+    so the analytic gradient is c everywhere.
+    """
+    import keras
+
+    from sensiflow.model import build_network
+
+    net = build_network(
+        11,
+        hidden_units=15,
+        activation="linear",
+        x_mean=np.zeros(11),
+        x_sd=np.ones(11),
+        y_mean=0.0,
+        y_sd=1.0,
+        dtype="float64",
+    )
+    w1 = np.zeros((11, 15))
+    w1[:, :11] = np.eye(11)
+    w2 = np.zeros((15, 1))
+    w2[:11, 0] = LIN11_COEF
+    net.get_layer("hidden").set_weights([w1, np.zeros(15)])
+    net.get_layer("output").set_weights([w2, np.zeros(1)])
+    assert isinstance(net, keras.Model)
+    return net

@@ -1,0 +1,156 @@
+"""Sobol' indices: the engine equals SALib on the same outputs and resamples, and recovers the
+analytic indices of LIN11, Ishigami and the 11-input G function."""
+
+import numpy as np
+import pytest
+from SALib.analyze import sobol as salib_sobol
+
+from sensiflow.designs import sobol_design, sobol_spec
+from sensiflow.sobol import salib_indices, sobol_indices, sobol_table
+
+from .conftest import problem_of
+
+
+def _design(function, n, *, second_order=True, seed=1, chunk=1024):
+    problem = problem_of(function)
+    spec = sobol_spec(
+        problem,
+        base_samples=n,
+        second_order=second_order,
+        scramble=True,
+        seed=seed,
+        chunk_rows=chunk,
+    )
+    return problem, spec, sobol_design(spec, problem)
+
+
+def _salib_weights(n, resamples, seed):
+    draws = np.random.default_rng(seed).integers(n, size=(n, resamples))  # SALib's own draws
+    return np.stack([np.bincount(draws[:, r], minlength=n) for r in range(resamples)])
+
+
+@pytest.mark.parametrize("second_order", [True, False])
+def test_estimates_and_intervals_equal_salib(ishigami, second_order):
+    problem, spec, x = _design(ishigami, 1024, second_order=second_order, chunk=128)
+    y = ishigami(x) + 50.0  # an offset: SALib normalises, so must we
+    ref = salib_sobol.analyze(
+        {k: problem[k] for k in ("num_vars", "names", "bounds")},
+        y,
+        calc_second_order=second_order,
+        num_resamples=60,
+        seed=5,
+    )
+    res = sobol_indices(y, spec, resamples=60, weights=_salib_weights(1024, 60, 5))
+    np.testing.assert_allclose(res.S1, ref["S1"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.ST, ref["ST"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.half_widths["S1"], ref["S1_conf"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.half_widths["ST"], ref["ST_conf"], rtol=0, atol=1e-10)
+    if second_order:
+        upper = np.triu_indices(3, 1)
+        np.testing.assert_allclose(res.S2[upper], ref["S2"][upper], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(
+            res.half_widths["S2"][upper], ref["S2_conf"][upper], rtol=0, atol=1e-10
+        )
+    else:
+        assert res.S2 is None
+
+
+def test_salib_switch_gives_the_same_point_estimates(gfun11):
+    problem, spec, x = _design(gfun11, 512)
+    y = gfun11(x)
+    ours = sobol_indices(y, spec, resamples=20, seed=3)
+    theirs = salib_indices(y, spec, problem, resamples=20, seed=3)
+    np.testing.assert_allclose(ours.S1, theirs.S1, atol=1e-10)
+    np.testing.assert_allclose(ours.ST, theirs.ST, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.S2[np.triu_indices(11, 1)], theirs.S2[np.triu_indices(11, 1)], atol=1e-10
+    )
+
+
+def test_chunking_does_not_change_point_estimates(ishigami):
+    _, spec_a, x = _design(ishigami, 2048, chunk=2048)
+    _, spec_b, _ = _design(ishigami, 2048, chunk=64)
+    y = ishigami(x)
+    a, b = sobol_indices(y, spec_a), sobol_indices(y, spec_b)
+    np.testing.assert_allclose(a.S1, b.S1, atol=1e-12)
+    np.testing.assert_allclose(a.ST, b.ST, atol=1e-12)
+
+
+def test_lin11_indices_are_exact(lin11):
+    _, spec, x = _design(lin11, 2**14)
+    res = sobol_indices(lin11(x), spec, resamples=20)
+    exact = lin11.indices()
+    np.testing.assert_allclose(res.ST, exact["ST"], atol=1e-3)
+    np.testing.assert_allclose(res.S1, exact["S1"], atol=1e-3)
+    np.testing.assert_allclose(res.S2[np.triu_indices(11, 1)], 0.0, atol=2e-3)
+
+
+def test_ishigami_indices_within_tolerance(ishigami):
+    _, spec, x = _design(ishigami, 2**14)
+    res = sobol_indices(ishigami(x), spec, resamples=50)
+    exact = ishigami.indices()
+    np.testing.assert_allclose(res.S1, exact["S1"], atol=1e-2)
+    np.testing.assert_allclose(res.ST, exact["ST"], atol=1e-2)
+    assert res.S2[0, 2] == pytest.approx(exact["S2"][(0, 2)], abs=2e-2)
+    assert res.variance == pytest.approx(exact["variance"], rel=0.01)
+    # the 95% intervals cover the truth here
+    low, high = res.interval("ST", "normal")
+    assert np.all((low <= exact["ST"]) & (exact["ST"] <= high))
+
+
+def test_g_function_indices_within_tolerance(gfun11):
+    _, spec, x = _design(gfun11, 2**14)
+    res = sobol_indices(gfun11(x), spec, resamples=20)
+    exact = gfun11.indices()
+    np.testing.assert_allclose(res.S1, exact["S1"], atol=5e-3)
+    np.testing.assert_allclose(res.ST, exact["ST"], atol=5e-3)
+    assert res.S2[0, 1] == pytest.approx(exact["S2"][(0, 1)], abs=5e-3)
+
+
+def test_product_interaction_only():
+    from sensiflow.functions import make_function
+
+    f = make_function({"name": "product"})
+    _, spec, x = _design(f, 2**12)
+    res = sobol_indices(f(x), spec)
+    np.testing.assert_allclose(res.S1, [0, 0], atol=0.02)
+    np.testing.assert_allclose(res.ST, [1, 1], atol=0.02)
+    assert res.S2[0, 1] == pytest.approx(1.0, abs=0.03)
+
+
+def test_constant_output_gives_zero_indices(lin11):
+    _, spec, x = _design(lin11, 64)
+    res = sobol_indices(np.full(len(x), 3.25), spec)
+    assert res.constant
+    assert not res.S1.any() and not res.ST.any()
+    assert np.all(res.S2[np.triu_indices(11, 1)] == 0)
+    table = sobol_table(res, [f"x{i}" for i in range(1, 12)])
+    assert (table["estimate"] == 0).all() and (table["flag"] == "").all()
+
+
+def test_outputs_of_a_design_with_other_settings_are_refused(lin11):
+    _, spec_first, x = _design(lin11, 64, second_order=False)
+    _, spec_second, _ = _design(lin11, 64, second_order=True)
+    with pytest.raises(ValueError, match="outputs for a design of"):
+        sobol_indices(lin11(x), spec_second)
+
+
+def test_small_n_estimates_are_reported_raw_and_flagged(gfun11):
+    _, spec, x = _design(gfun11, 64)
+    res = sobol_indices(gfun11(x), spec, resamples=100)
+    table = sobol_table(res, gfun11.input_names)
+    negative = table[table["estimate"] < 0]
+    assert len(negative) > 0  # raw, not clipped
+    assert negative["flag"].str.contains("negative estimate, 0 (?:inside|outside)").all()
+    assert table["flag"].str.contains("increase sobol.base_samples").any()
+
+
+def test_percentile_and_normal_intervals_are_labelled(ishigami):
+    _, spec, x = _design(ishigami, 512)
+    res = sobol_indices(ishigami(x), spec, resamples=200)
+    normal = sobol_table(res, ishigami.input_names, interval="normal")
+    pct = sobol_table(res, ishigami.input_names, interval="percentile")
+    assert normal["interval"].iloc[0] == "normal 95%"
+    assert pct["interval"].iloc[0] == "percentile 95%"
+    assert not np.allclose(normal["ci_low"], pct["ci_low"])
+    assert (pct["ci_low"] <= pct["ci_high"]).all()

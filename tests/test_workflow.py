@@ -1,0 +1,100 @@
+"""A tiny real run of the whole workflow, in a temporary directory."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {
+    "model": {"epochs": 5, "patience": 5},
+    "sobol": {"base_samples": 256, "resamples": 20},
+    "morris": {"trajectories": 10, "resamples": 50},
+    "local": {
+        "operating_points": [
+            {"name": "typical", "values": {}},
+            {"name": "strong", "values": {"alcohol": 13.0}},
+        ]
+    },
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    bindir = str(Path(sys.executable).parent)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(workdir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run(
+        [
+            f"{bindir}/snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    proc = snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+@pytest.mark.workflow
+def test_every_final_file_is_produced(tiny_run):
+    r = tiny_run / "results"
+    for name in ("sobol", "morris", "dgsm", "local", "comparison", "rank_correlations", "flags"):
+        assert (r / "seed42" / "tables" / f"{name}.csv").stat().st_size > 0
+    for name in ("training_curve", "sobol", "s2", "morris", "gradients", "ranks"):
+        assert (r / "seed42" / "plots" / f"{name}.png").stat().st_size > 1000
+    fit = json.loads((r / "seed42" / "fit.json").read_text())
+    assert -1 < fit["test"]["r2"] <= 1 and fit["test"]["rows"] > 300
+    sobol = pd.read_csv(r / "seed42" / "tables" / "sobol.csv")
+    assert len(sobol) == 11 + 11 + 55
+    local = pd.read_csv(r / "seed42" / "tables" / "local.csv")
+    assert {"data rows", "design base points", "point: typical", "point: strong"} <= set(
+        local["source"]
+    )
+    comparison = pd.read_csv(r / "seed42" / "tables" / "comparison.csv")
+    assert set(comparison["measure"]) == {
+        "mean_abs_grad",
+        "rms_grad",
+        "S1",
+        "ST",
+        "mu_star",
+        "dgsm_bound",
+    }
+
+
+@pytest.mark.workflow
+def test_nothing_to_do_after_success_and_report(tiny_run):
+    for _ in range(2):
+        dry = snakemake(tiny_run, "-n")
+        assert dry.returncode == 0
+        assert "Nothing to be done" in dry.stdout + dry.stderr
+    report = snakemake(tiny_run, "--report", "results/report.html")
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert (tiny_run / "results" / "report.html").stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+def test_bad_config_stops_the_workflow_with_one_clear_line(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"sobol": {"base_samples": 1000}}))
+    proc = snakemake(tmp_path, "-n")
+    assert proc.returncode != 0
+    message = "config.yaml: sobol.base_samples: 1000 is not a power of two (nearest: 1024)"
+    assert message in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
