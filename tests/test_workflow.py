@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -98,3 +99,64 @@ def test_bad_config_stops_the_workflow_with_one_clear_line(tmp_path):
     message = "config.yaml: sobol.base_samples: 1000 is not a power of two (nearest: 1024)"
     assert message in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+LIN11_RUN = {
+    "function": {
+        "name": "linear",
+        "coefficients": [1, -2, 0.5, 4, 1.5, -0.5, 0.25, 3, 0.1, 2.5, -1],
+        "bounds": [
+            [0, 1],
+            [0, 2],
+            [-1, 1],
+            [0, 0.5],
+            [1, 3],
+            [0, 1],
+            [-2, 2],
+            [0, 1],
+            [0, 4],
+            [0, 1],
+            [0.5, 1.5],
+        ],
+    },
+    "data": {"source": "function", "rows": 400},
+    "model": {"source": "function"},
+    "sobol": {"base_samples": 1024, "resamples": 20},
+    "morris": {"trajectories": 10, "resamples": 50},
+    "local": {"operating_points": [{"name": "corner", "values": {"x1": 0.0, "x2": 2.0}}]},
+    "evaluation": {"dtype": "float64"},
+}
+
+
+@pytest.mark.workflow
+def test_workflow_recovers_the_exact_answers_of_a_linear_function(tmp_path, lin11):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(LIN11_RUN))
+    proc = snakemake(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tables = tmp_path / "results" / "function" / "tables"
+    exact = lin11.indices()
+    coef = np.array(LIN11_RUN["function"]["coefficients"])
+    width = np.diff(LIN11_RUN["function"]["bounds"], axis=1).ravel()
+
+    sobol = pd.read_csv(tables / "sobol.csv")
+    st = sobol[sobol["index"] == "ST"]["estimate"].to_numpy()
+    np.testing.assert_allclose(st, exact["ST"], atol=0.02)
+    morris = pd.read_csv(tables / "morris.csv")
+    np.testing.assert_allclose(morris["mu"], coef * width, atol=1e-9)
+    np.testing.assert_allclose(morris["sigma"], 0, atol=1e-9)
+    dgsm = pd.read_csv(tables / "dgsm.csv")
+    np.testing.assert_allclose(dgsm["nu"], coef**2, atol=1e-9)
+    assert dgsm["bound_holds"].all()
+    local = pd.read_csv(tables / "local.csv")
+    orig = local[local["units"].str.startswith("original")]
+    for source in ("data rows", "design base points", "point: corner"):
+        stat = "gradient" if source.startswith("point") else "mean"
+        values = orig[(orig["source"] == source) & (orig["statistic"] == stat)]["value"]
+        np.testing.assert_allclose(values, coef, atol=1e-9)
+    sd = orig[(orig["source"] == "data rows") & (orig["statistic"] == "sd")]["value"]
+    np.testing.assert_allclose(sd, 0, atol=1e-9)
+    comparison = pd.read_csv(tables / "comparison.csv")
+    st_rank = comparison[comparison["measure"] == "ST"].set_index("input")["rank"]
+    assert st_rank["x2"] == 1  # the largest share of variance: c = -2 over a width of 2
+    fit = json.loads((tmp_path / "results" / "function" / "fit.json").read_text())
+    assert fit["test"]["r2"] == pytest.approx(1.0)

@@ -236,6 +236,8 @@ def cmd_model(args: argparse.Namespace) -> None:
     else:
         card["function"] = cfg["function"]
     if net is not None:
+        if not args.keras:
+            raise SensiflowError("--keras", f"model source {m['source']} needs a .keras output")
         card["file"] = Path(args.keras).name
         write_with(args.keras, net.save)
     fn, dtype = model_callable(card, out_dir, net=net)
@@ -457,7 +459,7 @@ STEPS: dict[str, tuple[Any, list[str]]] = {
     "designs": (cmd_designs, ["problem", "sobol", "morris", "design-summary"]),
     "model": (
         cmd_model,
-        ["summary", "train", "test", "card", "keras", "fit", "history", "model-id"],
+        ["summary", "train", "test", "card", "keras?", "fit", "history", "model-id"],
     ),
     "evaluate": (
         cmd_evaluate,
@@ -539,8 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
                 help="JSON object with the config sections this step needs",
             )
         step.add_argument("--log", help="also write log messages to this file")
-        for option in options:
-            step.add_argument(f"--{option}", required=True)
+        for option in options:  # "name?" is optional, the rest are required
+            step.add_argument(f"--{option.rstrip('?')}", required=not option.endswith("?"))
     return parser
 
 
