@@ -124,6 +124,7 @@ def gradient_distributions(
         ax.boxplot(
             gradients * factors, orientation="horizontal", tick_labels=names, showfliers=False
         )
+    ax.invert_yaxis()  # first input on top, as in the tables
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel("dy/dx · sd(x) / sd(y) (standardised units)")
     ax.set_title(f"{title}\ngradients at the {source}")
