@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from sensiflow import cli
 from sensiflow.compare import measures_table
@@ -21,6 +23,7 @@ from sensiflow.ensemble import (
 )
 from sensiflow.errors import SensiflowError
 from sensiflow.local import local_table
+from tests.test_workflow import TINY, snakemake
 
 Z95 = 1.959963984540054
 NAMES = ["a", "b", "c", "d"]
@@ -280,3 +283,16 @@ def test_ensemble_step_refuses_one_model_and_mismatched_files(tmp_path, capsys):
     assert cli.main(args) == 2
     assert "error: --fit: 1 files for 2 models" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("seeds, ensemble_jobs", [([42], 0), ([1, 2, 3], 1)])
+def test_the_ensemble_step_runs_only_for_several_seeds(tmp_path, seeds, ensemble_jobs):
+    config = copy.deepcopy(TINY)
+    config["model"]["seeds"] = seeds
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    dry = snakemake(tmp_path, "-n", "--quiet", "rules")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    counts = dict(line.split()[:2] for line in dry.stdout.splitlines() if len(line.split()) == 2)
+    assert int(counts.get("ensemble", 0)) == ensemble_jobs
+    assert int(counts["model"]) == int(counts["plots"]) == len(seeds)
