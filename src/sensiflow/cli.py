@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -449,6 +450,71 @@ def cmd_plots(args: argparse.Namespace) -> None:
     plots.rank_grid(_read_csv(args.comparison), args.rank_plot, title=title)
 
 
+def cmd_ensemble(args: argparse.Namespace) -> None:
+    """Summaries across training seeds: means, combined intervals, rank stability, fit."""
+    from sensiflow import ensemble, plots
+
+    cfg = _settings(args)
+    files = {
+        "--comparison": args.comparison,
+        "--sobol-table": args.sobol_table,
+        "--morris-table": args.morris_table,
+        "--local": args.local,
+        "--fit": args.fit,
+    }
+    if len(args.models) < 2:
+        raise SensiflowError("--models", f"an ensemble needs two or more models, got {args.models}")
+    for option, paths in files.items():
+        if len(paths) != len(args.models):
+            raise SensiflowError(
+                option, f"{len(paths)} files for {len(args.models)} models ({args.models})"
+            )
+    comparisons = {path: _read_csv(path) for path in args.comparison}
+    ensemble.check_same_inputs(comparisons)
+    values = pd.concat(
+        [
+            ensemble.seed_values(
+                model,
+                comparison,
+                _read_csv(sobol),
+                _read_csv(morris),
+                _read_csv(local),
+                sobol_conf_level=cfg["sobol"]["conf_level"],
+                morris_conf_level=cfg["morris"]["conf_level"],
+            )
+            for model, comparison, sobol, morris, local in zip(
+                args.models,
+                comparisons.values(),
+                args.sobol_table,
+                args.morris_table,
+                args.local,
+                strict=True,
+            )
+        ],
+        ignore_index=True,
+    )
+    summary = ensemble.combine_seeds(values, conf_level=cfg["sobol"]["conf_level"])
+    ranks = ensemble.rank_stability(values)
+    top = ensemble.top_stability(values)
+    fits = {m: _read_json(p, "fit summary") for m, p in zip(args.models, args.fit, strict=True)}
+    for row in top[top["measure"].isin(["ST", "mean_abs_grad"])].itertuples():
+        log.info(
+            "top 3 by %s: %s; same set in %.0f%% of %d seeds, same order in %.0f%%",
+            row.measure,
+            row.top,
+            100 * row.set_stability,
+            row.seeds,
+            100 * row.order_stability,
+        )
+    write_csv(args.values, values)
+    write_csv(args.ensemble_summary, summary)
+    write_csv(args.ranks, ranks)
+    write_csv(args.top, top)
+    write_csv(args.fit_table, ensemble.fit_table(fits))
+    plots.ensemble_values(values, summary, args.values_plot)
+    plots.rank_stability_grid(ranks, args.stability_plot)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -522,6 +588,24 @@ STEPS: dict[str, tuple[Any, list[str]]] = {
             "title",
         ],
     ),
+    "ensemble": (
+        cmd_ensemble,
+        [
+            "models+",
+            "comparison+",
+            "sobol-table+",
+            "morris-table+",
+            "local+",
+            "fit+",
+            "values",
+            "ensemble-summary",
+            "ranks",
+            "top",
+            "fit-table",
+            "values-plot",
+            "stability-plot",
+        ],
+    ),
 }
 
 
@@ -541,8 +625,13 @@ def build_parser() -> argparse.ArgumentParser:
                 help="JSON object with the config sections this step needs",
             )
         step.add_argument("--log", help="also write log messages to this file")
-        for option in options:  # "name?" is optional, the rest are required
-            step.add_argument(f"--{option.rstrip('?')}", required=not option.endswith("?"))
+        for option in options:  # "name?": optional; "name+": one or more values
+            name = option.rstrip("?+")
+            step.add_argument(
+                f"--{name}",
+                required=not option.endswith("?"),
+                nargs="+" if option.endswith("+") else None,
+            )
     return parser
 
 
@@ -570,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sensiflow`` command."""
     args = build_parser().parse_args(argv)
     _setup_logging(getattr(args, "log", None))
+    if os.environ.get("SLURM_JOB_ID"):
+        log.info("%s: running in Slurm job %s", args.command, os.environ["SLURM_JOB_ID"])
     started = time.perf_counter()
     try:
         args.func(args)

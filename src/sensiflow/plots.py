@@ -148,3 +148,68 @@ def rank_grid(comparison: pd.DataFrame, path: str | Path, *, title: str) -> None
     fig.colorbar(im, ax=ax, label="rank (1 = most influential)")
     ax.set_title(f"{title}\nlocal (gradients) vs global ranks")
     _save(fig, path)
+
+
+def ensemble_values(
+    values: pd.DataFrame,
+    summary: pd.DataFrame,
+    path: str | Path,
+    *,
+    measures: tuple[str, ...] = ("ST", "mean_abs_grad"),
+) -> None:
+    """Per input, each seed's estimate (dots) and the ensemble mean with its combined interval
+    (bar), one panel per measure; inputs ordered by the first measure's mean."""
+    first = summary[summary["measure"] == measures[0]].sort_values("mean", ascending=False)
+    names = list(first["input"])
+    y = np.arange(len(names))[::-1]
+    models = list(dict.fromkeys(values["model"]))
+    fig, axes = plt.subplots(
+        1, len(measures), figsize=(4 * len(measures) + 2, max(3, 0.4 * len(names) + 1.5))
+    )
+    for ax, measure in zip(np.atleast_1d(axes), measures, strict=True):
+        rows = summary[summary["measure"] == measure].set_index("input").loc[names]
+        ax.errorbar(
+            rows["mean"],
+            y,
+            xerr=np.vstack([rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]),
+            fmt="s",
+            color="black",
+            capsize=3,
+            label="mean, combined interval",
+        )
+        for k, model in enumerate(models):
+            seed = values[(values["model"] == model) & (values["measure"] == measure)]
+            seed = seed.set_index("input").loc[names]
+            offset = 0.25 * (k - (len(models) - 1) / 2) / max(len(models) - 1, 1)
+            ax.plot(seed["value"], y + offset, "o", ms=4, alpha=0.7, label=model)
+        ax.set_yticks(y, names)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_xlabel(measure)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.suptitle(f"{len(models)} training seeds: each seed's estimate and the ensemble mean")
+    _save(fig, path)
+
+
+def rank_stability_grid(ranks: pd.DataFrame, path: str | Path) -> None:
+    """Per measure and input, the fraction of seeds in which the input holds its ensemble rank
+    (colour), with that rank written in each cell."""
+    measures = set(ranks["measure"])
+    order = [
+        m
+        for m in ("mean_abs_grad", "rms_grad", "S1", "ST", "mu_star", "dgsm_bound")
+        if m in measures
+    ]
+    stability = ranks.pivot(index="input", columns="measure", values="rank_stability")[order]
+    rank = ranks.pivot(index="input", columns="measure", values="rank")[order]
+    if "ST" in rank:
+        stability, rank = stability.loc[rank["ST"].sort_values().index], rank.sort_values("ST")
+    fig, ax = plt.subplots(figsize=(7, max(3, 0.4 * len(rank) + 1.5)))
+    im = ax.imshow(stability.to_numpy(float), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(rank.to_numpy(float)):
+        if np.isfinite(value):
+            ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
+    ax.set_yticks(range(len(rank)), rank.index)
+    fig.colorbar(im, ax=ax, label="fraction of seeds holding the rank")
+    ax.set_title("rank by ensemble mean (number) and how often seeds agree (colour)")
+    _save(fig, path)

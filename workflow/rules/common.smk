@@ -67,8 +67,11 @@ def final_outputs():
         "results/{model}/plots/gradients.png",
         "results/{model}/plots/ranks.png",
     ]
+    # several seeds: their summary across seeds (one seed: no ensemble section)
+    ensemble = ["results/ensemble/tables/summary.csv"] if len(MODELS) > 1 else []
     return [
         "results/space/coverage.json",
         "results/designs/design_summary.csv",
         *expand(per_model, model=MODELS),
+        *ensemble,
     ]
