@@ -5,8 +5,12 @@ import sensiflow
 from sensiflow.config import model_ids, validate
 from snakemake.exceptions import WorkflowError
 
+_SOURCES = [str(f) for f in workflow.configfiles]
+if workflow.config_settings.config:
+    _SOURCES.append("--config")
+
 try:
-    config.update(validate(config, source=", ".join(map(str, workflow.configfiles)) or "config"))
+    config.update(validate(config, source=" + ".join(_SOURCES) or "config"))
 except sensiflow.SensiflowError as exc:
     raise WorkflowError(str(exc)) from None
 
