@@ -236,6 +236,8 @@ def cmd_model(args: argparse.Namespace) -> None:
     else:
         card["function"] = cfg["function"]
     if net is not None:
+        if not args.keras:
+            raise SensiflowError("--keras", f"needed to save the {m['source']} network")
         card["file"] = Path(args.keras).name
     fn, dtype = model_callable(card, out_dir, net=net)
     card["dtype"] = dtype
@@ -548,7 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
             )
         step.add_argument("--log", help="also write log messages to this file")
         for option in options:
-            step.add_argument(f"--{option}", required=True)
+            # a function model has no network file to save
+            step.add_argument(f"--{option}", required=option != "keras")
     return parser
 
 
