@@ -581,7 +581,10 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(getattr(args, "log", None))
     started = time.perf_counter()
     try:
-        args.func(args)
+        try:
+            args.func(args)
+        except FileNotFoundError as exc:  # an input file of the step is missing
+            raise SensiflowError(str(exc.filename), "file not found") from None
     except SensiflowError as exc:
         line = f"sensiflow {args.command}: error: {exc}"
         log.error("%s", line, extra={"user_error": True})  # to the log file only
