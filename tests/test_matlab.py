@@ -291,6 +291,10 @@ def test_fields_inside_one_struct_and_without_processing(tmp_path):
     )
     assert bare.output_scale == 1.0 and bare.output_offset == 0.0
     assert (bare.input_gain == 1).all() and (bare.input_offset == 0).all()
+    none = {k: cell([]) for k in ("inputProcessFcns", "inputProcessSettings")}
+    empty = read_matlab_network(write_mat(net, tmp_path / "empty.mat", **none))  # processFcns = {}
+    np.testing.assert_array_equal(empty.input_gain, bare.input_gain)
+    assert empty.output_scale == plain.output_scale
     # the composed input map is MATLAB's mapminmax: gain * (x - xoffset) + ymin
     mm = net["inputProcessSettings"][1]
     np.testing.assert_allclose(plain.input_gain, mm["gain"].ravel())
