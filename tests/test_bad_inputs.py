@@ -569,6 +569,26 @@ def test_nan_outputs_in_part_of_the_space_stop_the_run(capsys, prepared, model_f
     assert capsys.readouterr().err.strip().endswith("sobol_y.npy: file not found")
 
 
+def test_nan_outputs_at_the_data_rows_stop_the_model_step(capsys, model_files, tmp_path):
+    """The network file is written last: a model refused at its own data leaves no file."""
+    frame = good_frame(seed=3)
+    frame["x1"] -= 1.9  # mostly negative: log x1 is NaN there
+    frame.to_csv(tmp_path / "shifted.csv", index=False)
+    settings = settings_for(tmp_path / "shifted.csv", model={"path": str(model_files["log"])})
+    work = tmp_path / "results"
+    run_all(["data"], work, settings)
+    test = pd.read_csv(work / FILES["test"])
+    bad = np.flatnonzero(test["x1"] < 0)
+    refused(
+        capsys,
+        "model",
+        work,
+        settings,
+        "model output at the test rows",
+        f"at {len(bad)} of {len(test)} rows (first: row {bad[0]}, x1={test['x1'][bad[0]]:.6g}",
+    )
+
+
 def test_outputs_of_another_design(capsys, prepared, tmp_path):
     """Outputs that do not belong to the design (here: truncated) are refused, never analysed."""
     work = copy_of(prepared, tmp_path, "data", "space")
