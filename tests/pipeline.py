@@ -57,6 +57,8 @@ SMALL = {
 def argv(step: str, workdir: Path, settings: dict[str, Any]) -> list[str]:
     """The command line of ``step`` with every file under ``workdir``."""
     inputs, outputs = STEPS[step]
+    if settings.get("model", {}).get("source") == "function":
+        outputs = [o for o in outputs if o != "keras"]  # as the workflow: no network to save
     args = [step, "--settings", json.dumps(settings)]
     for option in inputs + outputs:
         args += [f"--{option}", str(workdir / FILES[option])]

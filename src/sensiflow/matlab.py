@@ -389,12 +389,12 @@ def _setting(settings: dict, key: str, field: str, rows: int, fail: Any) -> np.n
 def _input_processing(
     fields: dict[str, Any], n_columns: int, fail: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Compose the input processing, in reverse from the IW columns back to the raw inputs.
+    """Compose the input processing steps, in MATLAB's order, into one map per IW column:
+    ``gain * x[column] + offset``.
 
-    Returns gain, offset and raw column of each IW column, and the raw input count.
+    Returns gain, offset and raw input (0-based) of each IW column, and the raw input count.
     """
     steps = _process_steps(fields, "input", fail)
-    # track the rows entering each step: start from the raw inputs and move forward
     n_raw = _raw_input_count(steps, n_columns, fail)
     columns = np.arange(n_raw)
     gain, offset = np.ones(n_raw), np.zeros(n_raw)
