@@ -93,3 +93,17 @@ def linear_network(tf):
     net.get_layer("output").set_weights([w2, np.zeros(1)])
     assert isinstance(net, keras.Model)
     return net
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole workflow, run once with the tiny config of ``tests/test_workflow.py``."""
+    import yaml
+
+    from tests.test_workflow import TINY, snakemake
+
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    proc = snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sensiflow.errors import SensiflowError
 from sensiflow.model import fit_metrics, load_keras, train_network
 
 SETTINGS = {
@@ -58,3 +59,75 @@ def test_fit_metrics():
     assert m["rmse"] == pytest.approx(0.5)
     assert m["mae"] == pytest.approx(0.25)
     assert m["r2"] == pytest.approx(1 - 1 / 5)
+
+
+@pytest.fixture(scope="module")
+def keras_models(tf, tmp_path_factory):
+    from tests.pipeline import keras_files
+
+    return keras_files(tmp_path_factory.mktemp("keras"))
+
+
+def test_a_given_model_is_loaded_and_checked(keras_models):
+    net = load_keras(keras_models["linear"], allow_unsafe=False, n_inputs=3)
+    x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], dtype="float32")
+    np.testing.assert_allclose(np.asarray(net(x)).ravel(), [1 - 4 + 9 + 0.5, 0.5])
+
+
+def test_lambda_layers_need_explicit_permission(keras_models):
+    with pytest.raises(SensiflowError) as err:
+        load_keras(keras_models["lambda"], allow_unsafe=False, n_inputs=3)
+    assert str(err.value) == (
+        f"{keras_models['lambda']}: holds a Lambda layer (code stored in the file); set "
+        "model.allow_unsafe: true only if you trust the file"
+    )
+    net = load_keras(keras_models["lambda"], allow_unsafe=True, n_inputs=3)
+    x = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    np.testing.assert_allclose(np.asarray(net(x)).ravel(), [6.5])
+
+
+@pytest.mark.parametrize(
+    ("name", "n_inputs", "words"),
+    [
+        ("linear", 4, "takes 3 inputs but the data have 4 (data.inputs)"),
+        ("two_outputs", 3, "has 1 inputs and 2 outputs; sensiflow analyses one input vector"),
+        ("two_units", 3, "output shape (None, 2) is not one value per row"),
+        ("int_input", 3, "takes int32 inputs; sensiflow differentiates float32 or float64"),
+    ],
+)
+def test_models_sensiflow_cannot_analyse_are_refused(keras_models, name, n_inputs, words):
+    with pytest.raises(SensiflowError) as err:
+        load_keras(keras_models[name], allow_unsafe=False, n_inputs=n_inputs)
+    assert str(err.value).startswith(f"{keras_models[name]}: {words}")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("fake.keras", b"not a zip archive", "is not a Keras file (a .keras model is a zip"),
+        ("empty.keras", b"", "is not a Keras file"),
+        ("fake.h5", b"text", "is not an HDF5 file"),
+        ("model.pt", b"\x80\x02", "expected a .keras (or legacy .h5) file, got '.pt'"),
+    ],
+)
+def test_files_that_are_not_keras_models(tf, tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(SensiflowError) as err:
+        load_keras(path, allow_unsafe=False, n_inputs=3)
+    assert str(err.value).startswith(f"{path}: {words}")
+
+
+def test_a_zip_that_holds_no_model_and_a_directory(tf, tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "other.keras", "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(
+        SensiflowError, match=r"other.keras: is not a loadable Keras model: .*config"
+    ):
+        load_keras(tmp_path / "other.keras", allow_unsafe=False)
+    (tmp_path / "saved.keras").mkdir()
+    with pytest.raises(SensiflowError, match=r"saved.keras: is a directory, not a .keras file"):
+        load_keras(tmp_path / "saved.keras", allow_unsafe=False)

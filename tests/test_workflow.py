@@ -45,15 +45,6 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("run")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    proc = snakemake(workdir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return workdir
-
-
 @pytest.mark.workflow
 def test_every_final_file_is_produced(tiny_run):
     r = tiny_run / "results"

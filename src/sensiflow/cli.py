@@ -191,7 +191,7 @@ def cmd_designs(args: argparse.Namespace) -> None:
 
 def cmd_model(args: argparse.Namespace) -> None:
     """Train the network (or take the given one), save it, and report test-set fit."""
-    from sensiflow.evaluate import configure_tensorflow, make_evaluator
+    from sensiflow.evaluate import check_outputs, configure_tensorflow, make_evaluator
     from sensiflow.model import fit_metrics, load_keras, model_callable, train_network
 
     cfg = _settings(args)
@@ -233,27 +233,35 @@ def cmd_model(args: argparse.Namespace) -> None:
     elif m["source"] == "matlab":
         from sensiflow.matlab import load_matlab_network
 
-        net = load_matlab_network(m["path"], n_inputs=len(inputs))
+        net = load_matlab_network(m["path"], n_inputs=len(inputs), dtype=cfg["evaluation"]["dtype"])
     else:
         card["function"] = cfg["function"]
     if net is not None:
         if not args.keras:
             raise SensiflowError("--keras", f"model source {m['source']} needs a .keras output")
         card["file"] = Path(args.keras).name
-        write_with(args.keras, net.save)
     fn, dtype = model_callable(card, out_dir, net=net)
     card["dtype"] = dtype
     evaluator = make_evaluator(
         fn, len(inputs), batch_size=max(len(test), len(train)), dtype=dtype, jit_compile=False
     )
+    predictions = {}
+    for name, rows in (("test", test), ("training", train)):
+        x = rows[inputs].to_numpy(float)
+        predictions[name] = evaluator.value(x)
+        check_outputs(
+            predictions[name], lambda i, x=x: x[i], inputs, f"model output at the {name} rows"
+        )
     fit = {
-        "test": fit_metrics(test[target], evaluator.value(test[inputs].to_numpy(float))),
-        "train": fit_metrics(train[target], evaluator.value(train[inputs].to_numpy(float))),
+        "test": fit_metrics(test[target], predictions["test"]),
+        "train": fit_metrics(train[target], predictions["training"]),
         "epochs": len(history),
         "target": target,
         "units": "original units of the target",
     }
     log.info("%s: test R2 %.3f, RMSE %.4g", args.model_id, fit["test"]["r2"], fit["test"]["rmse"])
+    if net is not None:
+        write_with(args.keras, net.save)
     write_csv(args.history, history)
     write_json(args.fit, fit)
     write_json(args.card, card)
@@ -663,7 +671,10 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s: running in Slurm job %s", args.command, os.environ["SLURM_JOB_ID"])
     started = time.perf_counter()
     try:
-        args.func(args)
+        try:
+            args.func(args)
+        except FileNotFoundError as exc:  # an input file of the step is missing
+            raise SensiflowError(str(exc.filename), "file not found") from None
     except SensiflowError as exc:
         line = f"sensiflow {args.command}: error: {exc}"
         log.error("%s", line, extra={"user_error": True})  # to the log file only

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,28 @@ def validate(config: dict[str, Any], *, source: str = "config") -> dict[str, Any
     if errors:
         raise SensiflowError(source, _describe(errors[0]))
     filled = copy.deepcopy(config)
+    _infer_model_source(filled, source)
     _fill_defaults(filled, schema, schema)
     _check_rules(filled, source)
     return filled
+
+
+MODEL_SUFFIXES = {".keras": "keras", ".h5": "keras", ".mat": "matlab", ".json": "matlab"}
+
+
+def _infer_model_source(cfg: dict[str, Any], source: str) -> None:
+    """``model: {path: ...}`` without a source analyses that file: keras or matlab by suffix."""
+    model = cfg.get("model") or {}
+    if "source" in model or not model.get("path"):
+        return
+    suffix = Path(model["path"]).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise SensiflowError(
+            source,
+            f"model.path: cannot tell the kind of model from {model['path']!r}; set "
+            "model.source: keras (.keras, .h5) or matlab (.mat, .json)",
+        )
+    model["source"] = MODEL_SUFFIXES[suffix]
 
 
 def _field(path: Any) -> str:
@@ -138,6 +158,9 @@ def _check_rules(cfg: dict[str, Any], source: str) -> None:
     def fail(field: str, message: str) -> None:
         raise SensiflowError(source, f"{field}: {message}")
 
+    for path, value in _numbers(cfg, ()):
+        if not math.isfinite(value):
+            fail(_field(path), f"{value} is not a finite number")
     n = cfg["sobol"]["base_samples"]
     if not _is_power_of_two(n):
         fail(
@@ -161,6 +184,18 @@ def _check_rules(cfg: dict[str, Any], source: str) -> None:
         fail("space.method", "'function' needs a `function:` section naming the function")
     if data["source"] == "table" and data["path"] is not None and not data["target"]:
         fail("data.target", f"required when data.path is set ({data['path']})")
+    if data["source"] == "function" and data["path"] is not None:
+        fail("data.path", "is set, but data.source 'function' generates the rows; remove one")
+    if len(data["sep"]) != 1:
+        fail("data.sep", f'{data["sep"]!r} must be one character (a tab: "\\t" in quotes)')
+    if data["inputs"] is not None and data["target"] in data["inputs"]:
+        fail("data.inputs", f"lists the target {data['target']!r}")
+    if model["source"] == "train" and model["path"]:
+        fail(
+            "model.path",
+            f"is set, but model.source 'train' trains a new network; set model.source: "
+            f"keras or matlab to analyse {model['path']}",
+        )
     if model["source"] in ("keras", "matlab") and not model["path"]:
         fail("model.path", f"required when model.source is {model['source']}")
     if model["source"] != "train" and len(model["seeds"]) > 1:
@@ -169,6 +204,8 @@ def _check_rules(cfg: dict[str, Any], source: str) -> None:
         scaling = model[key]
         if scaling is None:
             continue
+        if model["source"] == "train":
+            fail(f"model.{key}", "applies to a given model; a trained network holds its own")
         scales = scaling["scale"] if isinstance(scaling["scale"], list) else [scaling["scale"]]
         if any(s == 0 for s in scales):
             fail(f"model.{key}.scale", "a scale of 0 would divide by zero")
@@ -180,6 +217,18 @@ def _check_rules(cfg: dict[str, Any], source: str) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         fail("local.operating_points", f"duplicate point name(s): {', '.join(dupes)}")
+
+
+def _numbers(node: Any, path: tuple) -> Iterator[tuple[tuple, float]]:
+    """Every float in a nested config, with its path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, (*path, i))
+    elif isinstance(node, float):
+        yield path, node
 
 
 def _check_function(function: dict[str, Any], fail: Any) -> None:

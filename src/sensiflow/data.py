@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,16 +71,20 @@ def load_table(
 ) -> Table:
     """Read a CSV and check it cell by cell.
 
+    The file is read as UTF-8 (a byte-order mark is skipped) with any line endings; fields may
+    be quoted; spaces around names and values are ignored; blank lines are skipped. Line
+    numbers in messages are the file's own.
+
     Parameters
     ----------
     path : str or Path
         The CSV file.
     sep : str
-        Column separator.
+        Column separator, one character.
     target : str
         Target column.
     inputs : list of str, optional
-        Input columns; default every other column.
+        Input columns; default every other named column.
     drop_non_numeric : bool
         Drop columns that hold text (only when ``inputs`` is not given) instead of refusing.
     drop_missing_rows : bool
@@ -93,30 +98,22 @@ def load_table(
     ------
     SensiflowError
         Naming the file and what is wrong: unreadable or empty file, a single parsed column
-        (wrong separator), duplicate or missing columns, text in numeric columns, missing or
-        infinite cells, constant columns.
+        (wrong separator), rows with more or fewer fields than the header, duplicate, unnamed
+        or missing columns, text in numeric columns, missing or infinite cells, constant
+        columns.
     """
     path = Path(path)
     where = str(path)
-    header = _read_header(path, sep)
-    if len(header) == 1 and sep not in header[0]:
-        guess = next((s for s in (";", ",", "\t", "|") if s in header[0]), None)
-        hint = f"; is the separator {guess!r}? set data.sep" if guess else ""
-        raise SensiflowError(
-            where, f"parsed as a single column {header[0][:60]!r} with separator {sep!r}{hint}"
-        )
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise SensiflowError(where, f"duplicate column name(s): {', '.join(dupes)}")
-    raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-    if len(raw) == 0:
-        raise SensiflowError(where, "has a header but no data rows")
+    header, rows, lines = _read_rows(path, sep)
+    raw = pd.DataFrame(rows, columns=range(len(header)), dtype=str)
+    raw.columns = header
+    notes: list[str] = []
+    raw = _drop_unnamed(raw, where, notes, needed=inputs is None)
     if target not in raw.columns:
         raise SensiflowError(
             where,
             f"target column {target!r} not found (data.target; columns: {', '.join(raw.columns)})",
         )
-    notes: list[str] = []
     if inputs is not None:
         missing = [c for c in inputs if c not in raw.columns]
         if missing:
@@ -128,45 +125,27 @@ def load_table(
         if target in inputs:
             raise SensiflowError(where, f"the target {target!r} is also listed in data.inputs")
     columns = list(inputs) if inputs is not None else [c for c in raw.columns if c != target]
-    numeric, text_columns = _to_numeric(raw[columns + [target]])
+    numeric, text_columns = _to_numeric(raw[columns + [target]], lines)
     if text_columns:
         first = "; ".join(f"{c!r} (line {line}: {value!r})" for c, line, value in text_columns)
         names = [c for c, _, _ in text_columns]
-        if drop_non_numeric and inputs is None and target not in names:
+        droppable = inputs is None and target not in names
+        if drop_non_numeric and droppable:
             notes.append(f"dropped non-numeric column(s): {', '.join(names)}")
             log.warning("%s: %s", where, notes[-1])
             columns = [c for c in columns if c not in names]
             numeric = numeric.drop(columns=names)
         else:
-            hint = (
-                "; set data.drop_non_numeric: true to drop them"
-                if inputs is None and target not in names
-                else ""
-            )
+            hint = "; set data.drop_non_numeric: true to drop them" if droppable else ""
+            if any(_DECIMAL_COMMA.match(v) for _, _, v in text_columns):
+                hint = "; decimal commas? sensiflow reads '.' as the decimal mark"
             raise SensiflowError(where, f"non-numeric column(s): {first}{hint}")
     if not columns:
         raise SensiflowError(where, "no numeric input columns left")
-    bad = ~np.isfinite(numeric.to_numpy()).all(axis=1)
-    if bad.any():
-        lines = (np.flatnonzero(bad) + 2).tolist()
-        shown = ", ".join(map(str, lines[:5]))
-        if drop_missing_rows:
-            notes.append(
-                f"dropped {len(lines)} row(s) with empty, NaN or infinite cells "
-                f"(lines {shown}{', ...' if len(lines) > 5 else ''})"
-            )
-            log.warning("%s: %s", where, notes[-1])
-            numeric = numeric[~bad].reset_index(drop=True)
-        else:
-            raise SensiflowError(
-                where,
-                f"{len(lines)} row(s) have empty, NaN or infinite cells "
-                f"(first at line(s) {shown}); set "
-                "data.drop_missing_rows: true to drop them",
-            )
+    numeric, lines = _missing_cells(numeric, lines, where, notes, drop=drop_missing_rows)
     for column in columns + [target]:
         values = numeric[column].to_numpy()
-        if len(values) and values.min() == values.max():
+        if values.min() == values.max():
             kind = "target" if column == target else "input"
             raise SensiflowError(
                 where,
@@ -176,37 +155,133 @@ def load_table(
     return Table(numeric[columns + [target]], columns, target, where, notes)
 
 
-def _read_header(path: Path, sep: str) -> list[str]:
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_MISSING = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "inf", "-inf", "Inf", "-Inf"}
+
+
+def _read_rows(path: Path, sep: str) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """Header, data rows and each row's line number; refuses rows of the wrong length."""
+    where = str(path)
+    if len(sep) != 1:
+        raise SensiflowError(where, f"the separator {sep!r} must be one character (data.sep)")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            row = next(csv.reader(fh, delimiter=sep), None)
+            reader = csv.reader(fh, delimiter=sep)
+            header, rows, lines = None, [], []
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line
+                if header is None:
+                    if not any(cell.strip() for cell in row):
+                        continue
+                    header = [cell.strip() for cell in row]
+                    _check_header(header, where, sep)
+                    continue
+                if len(row) != len(header):
+                    _wrong_length(reader, row, header, sep, where)
+                rows.append(row)
+                lines.append(reader.line_num)
     except FileNotFoundError:
-        raise SensiflowError(str(path), "file not found (data.path)") from None
+        raise SensiflowError(where, "file not found (data.path)") from None
     except IsADirectoryError:
-        raise SensiflowError(str(path), "is a directory, not a CSV file (data.path)") from None
+        raise SensiflowError(where, "is a directory, not a CSV file (data.path)") from None
     except PermissionError:
-        raise SensiflowError(str(path), "cannot be read: permission denied") from None
+        raise SensiflowError(where, "cannot be read: permission denied") from None
     except UnicodeDecodeError:
-        raise SensiflowError(str(path), "is not a UTF-8 text file") from None
-    if row is None or not any(cell.strip() for cell in row):
-        raise SensiflowError(str(path), "the file is empty (no header row)")
-    return [cell.strip() for cell in row]
+        raise SensiflowError(where, "is not a UTF-8 text file; save it as UTF-8") from None
+    except csv.Error as exc:
+        raise SensiflowError(where, f"is not a readable CSV file ({exc})") from None
+    if header is None:
+        raise SensiflowError(where, "the file is empty (no header row)")
+    if not rows:
+        raise SensiflowError(where, "has a header but no data rows")
+    return header, rows, np.array(lines)
 
 
-def _to_numeric(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, int, str]]]:
+def _check_header(header: list[str], where: str, sep: str) -> None:
+    if len(header) == 1:
+        guess = next((s for s in (";", ",", "\t", "|") if s != sep and s in header[0]), None)
+        hint = f"; is the separator {guess!r}? set data.sep" if guess else ""
+        raise SensiflowError(
+            where, f"parsed as a single column {header[0][:60]!r} with separator {sep!r}{hint}"
+        )
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        raise SensiflowError(where, f"duplicate column name(s): {', '.join(dupes)}")
+
+
+def _wrong_length(reader: Any, row: list[str], header: list[str], sep: str, where: str) -> None:
+    raise SensiflowError(
+        where,
+        f"line {reader.line_num} has {len(row)} fields but the header has {len(header)} "
+        f"(separator {sep!r}; quote fields that contain it)",
+    )
+
+
+def _drop_unnamed(raw: pd.DataFrame, where: str, notes: list[str], *, needed: bool) -> pd.DataFrame:
+    """Drop columns without a name that hold nothing (trailing separators); refuse others that
+    would become inputs."""
+    unnamed = [i for i, name in enumerate(raw.columns) if name == ""]
+    if not unnamed:
+        return raw
+    empty = [i for i in unnamed if (raw.iloc[:, i].str.strip() == "").all()]
+    filled = [i for i in unnamed if i not in empty]
+    if filled and needed:
+        raise SensiflowError(
+            where,
+            f"column {filled[0] + 1} has no name in the header (a row index?); "
+            "name it, or list the input columns in data.inputs",
+        )
+    if empty:
+        notes.append(f"ignored {len(empty)} empty unnamed column(s) (trailing separators?)")
+    return raw.iloc[:, [i for i in range(raw.shape[1]) if i not in unnamed]]
+
+
+def _to_numeric(
+    raw: pd.DataFrame, lines: np.ndarray
+) -> tuple[pd.DataFrame, list[tuple[str, int, str]]]:
     out = {}
     text_columns = []
-    missing = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "inf", "-inf", "Inf", "-Inf"}
     for column in raw.columns:
+        try:  # most columns are plain numbers: parse them at once
+            out[column] = raw[column].to_numpy(dtype=object).astype(float)
+            continue
+        except ValueError:
+            pass
         cells = raw[column].str.strip()
-        values = pd.to_numeric(cells.where(~cells.isin(missing), "nan"), errors="coerce")
+        missing = cells.isin(_MISSING)
+        values = pd.to_numeric(cells.where(~missing, "nan"), errors="coerce")
         # a cell that is neither a number nor a recognised missing marker is text
-        is_text = values.isna() & ~cells.isin(missing)
+        is_text = values.isna() & ~missing
         if is_text.any():
             i = int(np.flatnonzero(is_text.to_numpy())[0])
-            text_columns.append((column, i + 2, str(cells.iloc[i])))
-        out[column] = values.astype(float)
-    return pd.DataFrame(out), text_columns
+            text_columns.append((column, int(lines[i]), str(cells.iloc[i])))
+        out[column] = values.to_numpy(dtype=float)
+    return pd.DataFrame(out, index=raw.index), text_columns
+
+
+def _missing_cells(
+    numeric: pd.DataFrame, lines: np.ndarray, where: str, notes: list[str], *, drop: bool
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Refuse (or drop, with a note) rows holding empty, NaN or infinite cells."""
+    finite = np.isfinite(numeric.to_numpy())
+    bad = ~finite.all(axis=1)
+    if not bad.any():
+        return numeric, lines
+    shown = ", ".join(map(str, lines[bad][:5])) + (", ..." if bad.sum() > 5 else "")
+    per_column = ", ".join(
+        f"{c} ({n})" for c, n in zip(numeric.columns, (~finite).sum(axis=0), strict=True) if n
+    )
+    what = f"{int(bad.sum())} row(s) have empty, NaN or infinite cells (lines {shown}; "
+    if not drop:
+        raise SensiflowError(
+            where, f"{what}columns: {per_column}); set data.drop_missing_rows: true to drop them"
+        )
+    if bad.all():
+        raise SensiflowError(where, f"{what}columns: {per_column}): no complete row is left")
+    notes.append(f"dropped {what}columns: {per_column})")
+    log.warning("%s: %s", where, notes[-1])
+    return numeric[~bad].reset_index(drop=True), lines[~bad]
 
 
 def generate_function_table(function: Function, *, rows: int, noise_sd: float, seed: int) -> Table:

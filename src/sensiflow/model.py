@@ -9,6 +9,7 @@ outputs in original units, and every gradient is dy/dx in original units.
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -135,19 +136,34 @@ def fit_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
 
 def load_keras(path: str | Path, *, allow_unsafe: bool, n_inputs: int | None = None) -> Any:
-    """Load a user's Keras model in safe mode and check it maps n_inputs to one output."""
+    """Load a user's Keras model in safe mode and check it maps ``n_inputs`` to one output.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.keras`` file (or a legacy ``.h5`` file).
+    allow_unsafe : bool
+        Load a model whose ``Lambda`` layers hold Python code (runs that code).
+    n_inputs : int, optional
+        Number of inputs the data have; the model must take as many.
+
+    Returns
+    -------
+    keras.Model
+        One float input of shape (batch, n_inputs), one output of shape (batch,) or (batch, 1).
+
+    Raises
+    ------
+    SensiflowError
+        Naming the file: missing, a directory, not a Keras file, a ``Lambda`` layer without
+        ``allow_unsafe``, several inputs or outputs, an input that is not a float vector, or a
+        wrong input count.
+    """
     import keras
 
     path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise SensiflowError(where, "model file not found (model.path)")
-    if path.suffix not in (".keras", ".h5"):
-        raise SensiflowError(
-            where,
-            f"expected a .keras (or legacy .h5) file, got "
-            f"{path.suffix or 'no suffix'!r} (model.path)",
-        )
+    _check_keras_file(path)
     try:
         net = keras.saving.load_model(path, safe_mode=not allow_unsafe, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file; report them as one
@@ -168,6 +184,11 @@ def load_keras(path: str | Path, *, allow_unsafe: bool, n_inputs: int | None = N
     shape_in, shape_out = tuple(net.inputs[0].shape), tuple(net.outputs[0].shape)
     if len(shape_in) != 2:
         raise SensiflowError(where, f"input shape {shape_in} is not (batch, inputs)")
+    dtype = str(net.inputs[0].dtype).replace("tf.", "")
+    if dtype not in ("float32", "float64"):
+        raise SensiflowError(
+            where, f"takes {dtype} inputs; sensiflow differentiates float32 or float64 inputs"
+        )
     if n_inputs is not None and shape_in[-1] != n_inputs:
         raise SensiflowError(
             where, f"takes {shape_in[-1]} inputs but the data have {n_inputs} (data.inputs)"
@@ -175,6 +196,34 @@ def load_keras(path: str | Path, *, allow_unsafe: bool, n_inputs: int | None = N
     if shape_out[1:] not in ((), (1,)):
         raise SensiflowError(where, f"output shape {shape_out} is not one value per row")
     return net
+
+
+def _check_keras_file(path: Path) -> None:
+    """Refuse a path that cannot hold a Keras model before Keras reads it."""
+    where = str(path)
+    if path.is_dir():
+        raise SensiflowError(
+            where, "is a directory, not a .keras file (re-save the model with model.save)"
+        )
+    if not path.exists():
+        raise SensiflowError(where, "model file not found (model.path)")
+    if path.suffix not in (".keras", ".h5"):
+        raise SensiflowError(
+            where,
+            f"expected a .keras (or legacy .h5) file, got "
+            f"{path.suffix or 'no suffix'!r} (model.path)",
+        )
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except PermissionError:
+        raise SensiflowError(where, "cannot be read: permission denied") from None
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise SensiflowError(
+            where, "is not a Keras file (a .keras model is a zip archive written by model.save)"
+        )
+    if path.suffix == ".h5" and head != b"\x89HDF\r\n\x1a\n":
+        raise SensiflowError(where, "is not an HDF5 file (a legacy Keras .h5 model)")
 
 
 def model_callable(
