@@ -107,6 +107,8 @@ def test_rank_stability_by_hand():
     assert ranks["rank_min"].tolist() == [1, 1, 3, 3]
     assert ranks["rank_max"].tolist() == [2, 2, 4, 4]
     assert ranks["top_frequency"].tolist() == pytest.approx([1, 1, 2 / 3, 1 / 3])
+    assert ranks["modal_rank"].tolist() == [1, 2, 3, 4]
+    assert ranks["modal_frequency"].tolist() == pytest.approx([2 / 3] * 4)
     summary = combine_seeds(values_frame(SEEDS), conf_level=0.95).set_index("input")
     assert list(summary["rank"]) == [1, 2, 3, 4]
 
@@ -120,6 +122,18 @@ def test_top3_stability_by_hand():
     assert top["order_stability"] == pytest.approx(1 / 3)
     # Spearman rho of the seed pairs: 0.8, 0.8, 0.6
     assert top["mean_spearman"] == pytest.approx((0.8 + 0.8 + 0.6) / 3)
+
+
+def test_modal_rank_when_no_seed_has_the_rank_of_the_mean():
+    # f and g swap 3rd and 5th place, so both average 3 and tie at rank 3 by the mean, which
+    # leaves e 5th by the mean although it is 4th in every seed
+    seeds = {
+        "s1": {"a": 9, "b": 8, "f": 5, "g": 1, "e": 2.2},
+        "s2": {"a": 9, "b": 8, "f": 1, "g": 5, "e": 2.2},
+    }
+    ranks = rank_stability(values_frame(seeds)).set_index("input")
+    assert ranks.loc["e", "rank"] == 5 and ranks.loc["e", "rank_stability"] == 0
+    assert ranks.loc["e", "modal_rank"] == 4 and ranks.loc["e", "modal_frequency"] == 1
 
 
 def test_identical_seeds_are_perfectly_stable():

@@ -179,7 +179,9 @@ def rank_stability(values: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     Returns
     -------
     DataFrame, one row per measure and input, with columns measure, input, rank (by the
-    ensemble mean), rank_stability (fraction of seeds with that rank), rank_min, rank_max
+    ensemble mean), rank_stability (fraction of seeds with that rank), modal_rank and
+    modal_frequency (the rank seeds give most often, the smallest on a tie, and the fraction
+    of seeds giving it; the rank of the mean can be one no seed gives), rank_min, rank_max
     (over seeds) and top_frequency (fraction of seeds with the input in their top ``top``).
     Seeds' ranks are taken from their values the same way (1 = largest; ties share the best).
     """
@@ -189,12 +191,15 @@ def rank_stability(values: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     for (measure, name), group in ranked.groupby(["measure", "input"], sort=False):
         ref = reference[(measure, name)]
         r = group["seed_rank"].to_numpy(float)
+        ranks, counts = np.unique(r, return_counts=True)
         rows.append(
             {
                 "measure": measure,
                 "input": name,
                 "rank": ref,
                 "rank_stability": float(np.mean(r == ref)) if np.isfinite(ref) else np.nan,
+                "modal_rank": ranks[np.argmax(counts)],
+                "modal_frequency": counts.max() / len(r),
                 "rank_min": r.min(),
                 "rank_max": r.max(),
                 "top_frequency": float(np.mean(r <= top)),
