@@ -106,11 +106,12 @@ def usual_path(
         )
     )
     record("usual", "design (SALib sample.sobol)", seconds, peak, len(x))
-    out = {"x": x}
+    out = {"x": x, "design_s": seconds, "predict_s": {}}
     batches = [LARGE_BATCH] if args.skip_default_batch else [KERAS_DEFAULT_BATCH, LARGE_BATCH]
     for batch in batches:
         y, seconds, peak = measure(lambda b=batch: net.predict(x, batch_size=b, verbose=0))
         record("usual", f"evaluation (model.predict, batch {batch})", seconds, peak, len(x))
+        out["predict_s"][batch] = seconds
     out["y"] = np.asarray(y, dtype=float).ravel()
     res, seconds, peak = measure(
         lambda: salib_analyze.analyze(
@@ -122,7 +123,7 @@ def usual_path(
         )
     )
     record("usual", f"indices (SALib analyze.sobol, {args.resamples} resamples)", seconds, peak)
-    out["salib"] = res
+    out |= {"salib": res, "analyze_s": seconds}
     return out
 
 
@@ -227,43 +228,28 @@ class Stages:
             flush=True,
         )
 
-    def seconds(self, path: str, contains: str = "") -> float:
-        return sum(
-            r["seconds"]
-            for r in self.rows
-            if r["path"] == path and contains in r["stage"] and r.items() >= self.config.items()
-        )
-
 
 def compare(
     ours: dict[str, Any],
     usual: dict[str, Any],
     spec: dict[str, Any],
     problem: dict[str, Any],
-    stages: Stages,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     """Totals, ratios and agreement of the two paths for one configuration."""
-    fixed = stages.seconds("usual") - sum(
-        stages.seconds("usual", f"batch {b})") for b in (KERAS_DEFAULT_BATCH, LARGE_BATCH)
-    )
     same_outputs = sobol_indices(usual["y"], spec, resamples=2, seed=args.seed)
-    row = {
-        "usual_batch_65536_s": round(fixed + stages.seconds("usual", f"batch {LARGE_BATCH})"), 3),
-        "ratio_batch_65536": None,
-        "usual_default_batch_s": None,
-        "ratio_default_batch": None,
+    row: dict[str, Any] = {}
+    for batch, label in ((LARGE_BATCH, "batch_65536"), (KERAS_DEFAULT_BATCH, "default_batch")):
+        predict = usual["predict_s"].get(batch)
+        total = None if predict is None else usual["design_s"] + predict + usual["analyze_s"]
+        row[f"usual_{label}_s"] = None if total is None else round(total, 3)
+        row[f"ratio_{label}"] = None if total is None else round(total / ours["total"], 1)
+    return row | {
         "design_bit_identical": bool(np.array_equal(sobol_design(spec, problem), usual["x"])),
         "engine_vs_salib_same_outputs": max_difference(_indices(same_outputs), usual["salib"]),
         "outputs_max_abs_diff": float(np.abs(ours["y"] - usual["y"]).max()),
         "indices_max_abs_diff": max_difference(_indices(ours["result"]), usual["salib"]),
     }
-    row["ratio_batch_65536"] = round(row["usual_batch_65536_s"] / ours["total"], 1)
-    if not args.skip_default_batch:
-        default = fixed + stages.seconds("usual", f"batch {KERAS_DEFAULT_BATCH})")
-        row["usual_default_batch_s"] = round(default, 3)
-        row["ratio_default_batch"] = round(default / ours["total"], 1)
-    return row
 
 
 # --------------------------------------------------------------------------- main
@@ -368,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             }
             if log2n in args.sizes:
                 usual = usual_path(net, problem, 2**log2n, second_order, args, stages)
-                row |= compare(ours, usual, spec, problem, stages, args)
+                row |= compare(ours, usual, spec, problem, args)
                 del usual
             summary.append(row)
     stages.config = {"base_samples": None, "second_order": None}
