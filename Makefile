@@ -6,7 +6,7 @@ CORES ?= 8
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run report test lint clean
+.PHONY: run report test lint benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ report: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	pytest
+
+benchmark: $(VENV)/.installed
+	python benchmarks/speed.py $(ARGS)
 
 lint: $(VENV)/.installed
 	ruff check src tests benchmarks

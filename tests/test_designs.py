@@ -8,6 +8,7 @@ from sensiflow.designs import (
     check_finite,
     design_summary,
     morris_design,
+    sobol_chunks,
     sobol_design,
     sobol_rows,
     sobol_spec,
@@ -57,6 +58,16 @@ def test_non_uniform_design_matches_salib_scaling(lin11):
     expected = salib_sobol.sample(salib_problem, 128, calc_second_order=True, seed=3)
     spec = sobol_spec(problem, base_samples=128, second_order=True, scramble=True, seed=3)
     assert np.array_equal(sobol_design(spec, problem), expected)
+
+
+def test_float32_chunks_are_the_design_cast_to_float32(lin11):
+    problem = problem_of(lin11)
+    spec = sobol_spec(
+        problem, base_samples=128, second_order=True, scramble=True, seed=4, chunk_rows=32
+    )
+    rows = np.concatenate([r for _, r in sobol_chunks(spec, problem, dtype="float32")])
+    assert rows.dtype == np.float32
+    assert np.array_equal(rows, sobol_design(spec, problem).astype(np.float32))
 
 
 def test_design_sizes_follow_second_order(lin11):

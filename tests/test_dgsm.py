@@ -8,7 +8,7 @@ import pytest
 
 from sensiflow.designs import sobol_spec
 from sensiflow.dgsm import dgsm_table
-from sensiflow.evaluate import evaluate_sobol, make_evaluator
+from sensiflow.evaluate import evaluate_sobol, sobol_evaluator
 from sensiflow.model import model_callable
 from sensiflow.sobol import sobol_indices, sobol_table
 
@@ -30,13 +30,7 @@ def _run(function, n):
         "input_scaling": None,
         "output_scaling": None,
     }
-    ev = make_evaluator(
-        model_callable(card, ".")[0],
-        function.n_inputs,
-        batch_size=spec["chunk_rows"] * spec["rows_per_base"],
-        gradient_batch_size=2 * spec["chunk_rows"],
-        dtype="float64",
-    )
+    ev = sobol_evaluator(model_callable(card, ".")[0], spec, dtype="float64")
     y, moments = evaluate_sobol(ev, spec, problem)
     result = sobol_indices(y, spec, resamples=50)
     sobol = sobol_table(result, problem["names"])

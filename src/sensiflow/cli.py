@@ -276,6 +276,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         configure_tensorflow,
         evaluate_sobol,
         make_evaluator,
+        sobol_evaluator,
     )
     from sensiflow.model import model_callable
 
@@ -292,13 +293,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     fn, dtype = model_callable(card, Path(args.card).parent)
     d = len(names)
     started = time.perf_counter()
-    sobol_eval = make_evaluator(
-        fn,
-        d,
-        batch_size=spec["chunk_rows"] * spec["rows_per_base"],
-        gradient_batch_size=2 * spec["chunk_rows"],
-        dtype=dtype,
-    )
+    sobol_eval = sobol_evaluator(fn, spec, dtype=dtype)
     y_sobol, moments = evaluate_sobol(sobol_eval, spec, problem)
     check_outputs(
         y_sobol,

@@ -55,7 +55,7 @@ def _chunk_size(chunk_rows: int, base_samples: int) -> int:
 def saltelli_block(base: np.ndarray, second_order: bool) -> np.ndarray:
     """Arrange base points (n, 2D), columns A then B, in Saltelli's row order.
 
-    Returns an ndarray of shape (n * rows_per_base, D).
+    Returns an ndarray of shape (n * rows_per_base, D), of the dtype of ``base``.
 
     For each base row: A; AB_k (A with column k from B) for every k; with ``second_order``,
     BA_k (B with column k from A) for every k; then B.
@@ -64,7 +64,7 @@ def saltelli_block(base: np.ndarray, second_order: bool) -> np.ndarray:
     d = two_d // 2
     a, b = base[:, :d], base[:, d:]
     per_base = 2 * d + 2 if second_order else d + 2
-    out = np.empty((n, per_base, d))
+    out = np.empty((n, per_base, d), dtype=base.dtype)
     out[:, 0] = a
     out[:, 1 : d + 1] = a[:, None, :]
     idx = np.arange(d)
@@ -76,9 +76,14 @@ def saltelli_block(base: np.ndarray, second_order: bool) -> np.ndarray:
     return out.reshape(n * per_base, d)
 
 
-def sobol_chunks(spec: dict[str, Any], problem: dict[str, Any]) -> Iterator[tuple[int, np.ndarray]]:
+def sobol_chunks(
+    spec: dict[str, Any], problem: dict[str, Any], *, dtype: str = "float64"
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_base_row, rows)`` chunk by chunk, rows in the design's order and scaled to
-    the input distributions. Chunk boundaries do not change a single bit of the design."""
+    the input distributions. Chunk boundaries do not change a single bit of the design.
+
+    ``dtype`` is the type of the rows: the float64 design cast to it (the cast is applied to
+    the base points, before they are copied into the design, so it is done once per value)."""
     engine = qmc.Sobol(d=2 * spec["num_vars"], scramble=spec["scramble"], seed=spec["seed"])
     n, step = spec["base_samples"], spec["chunk_rows"]
     d = spec["num_vars"]
@@ -86,7 +91,7 @@ def sobol_chunks(spec: dict[str, Any], problem: dict[str, Any]) -> Iterator[tupl
         base = engine.random(min(step, n - start))
         # scale A and B (rows of 2D values viewed as pairs of D-rows) before arranging them:
         # the design's values are copies of these, so the arithmetic is done once per value
-        scaled = ppf(base.reshape(-1, d), problem).reshape(base.shape)
+        scaled = ppf(base.reshape(-1, d), problem).reshape(base.shape).astype(dtype, copy=False)
         yield start, saltelli_block(scaled, spec["second_order"])
 
 

@@ -142,6 +142,20 @@ def make_evaluator(
     )
 
 
+def sobol_evaluator(
+    model_fn: Callable[[Any], Any], spec: dict[str, Any], *, dtype: str = "float32"
+) -> Evaluator:
+    """An evaluator sized to the Saltelli design's chunks: one compiled call evaluates a chunk
+    (``chunk_rows * rows_per_base`` rows), one differentiates its A and B points."""
+    return make_evaluator(
+        model_fn,
+        spec["num_vars"],
+        batch_size=spec["chunk_rows"] * spec["rows_per_base"],
+        gradient_batch_size=2 * spec["chunk_rows"],
+        dtype=dtype,
+    )
+
+
 def check_outputs(
     y: np.ndarray, x_row: Callable[[int], np.ndarray], names: list[str], where: str
 ) -> None:
@@ -201,8 +215,9 @@ def evaluate_sobol(
 ) -> tuple[np.ndarray, GradientMoments]:
     """Stream the Saltelli design through the model.
 
-    Each chunk of the design is rebuilt from ``spec``, evaluated, and its base points (the A
-    and B rows) differentiated, in the same pass; nothing of size N x D is kept.
+    Each chunk of the design is rebuilt from ``spec`` (directly in the evaluator's dtype),
+    evaluated, and its base points (the A and B rows) differentiated, in the same pass; nothing
+    of size N x D is kept. The evaluator is best sized by :func:`sobol_evaluator`.
 
     Returns
     -------
@@ -216,7 +231,7 @@ def evaluate_sobol(
     per_base = spec["rows_per_base"]
     y = np.empty(spec["rows"])
     moments = GradientMoments(spec["num_vars"])
-    for start, rows in sobol_chunks(spec, problem):
+    for start, rows in sobol_chunks(spec, problem, dtype=evaluator.dtype):
         first = start * per_base
         y[first : first + len(rows)] = evaluator.value(rows)
         base = np.concatenate([rows[::per_base], rows[per_base - 1 :: per_base]])

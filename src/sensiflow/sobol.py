@@ -135,9 +135,9 @@ class SobolAccumulator:
             self.n, np.array(sizes) / self.n, size=self.resamples
         )
         self._chunk_starts = {s: i for i, s in enumerate(range(0, self.n, chunk))}
-        k = 2 + 3 * self.d + (self.d + len(self.pairs) if self.second_order else 0)
-        self._point = np.zeros(k)
-        self._boot = np.zeros((self.resamples, k))
+        self._k = 2 + 3 * self.d + (self.d + 1 + len(self.pairs) if self.second_order else 0)
+        self._point = np.zeros(self._k)
+        self._boot = np.zeros((self.resamples, self._k))
         self._centre: float | None = None
         self._sum = self._sum_sq = 0.0
         self._min, self._max = np.inf, -np.inf
@@ -158,28 +158,41 @@ class SobolAccumulator:
         self._min, self._max = min(self._min, y.min()), max(self._max, y.max())
         self._rows_seen += len(y)
         terms = self._terms(y.reshape(-1, self.per_base))
-        self._point += terms.sum(axis=0)
-        self._boot += self._chunk_weights(first_base_row, len(terms)) @ terms
+        self._point += terms.sum(axis=1)
+        self._boot += self._chunk_weights(first_base_row, terms.shape[1]) @ terms.T
 
     def _terms(self, block: np.ndarray) -> np.ndarray:
+        """Per-base-row terms, one term per row of the result (k, n): a^2 + b^2, a + b,
+        b (ab_i - a), ab_i - a, (ab_i - a)^2 and, with second order, ba_i - b, a b and
+        ba_j ab_k for j < k (in the order of ``self.pairs``)."""
         d = self.d
-        a, b, ab = block[:, 0], block[:, -1], block[:, 1 : d + 1]
-        diff = ab - a[:, None]
-        cols = [(a * a + b * b)[:, None], (a + b)[:, None], b[:, None] * diff, diff, diff * diff]
+        cols = np.ascontiguousarray(block.T)  # design column by column: A, AB_i, [BA_i], B
+        a, b, ab = cols[0], cols[-1], cols[1 : d + 1]
+        t = np.empty((self._k, len(a)))
+        np.add(a * a, b * b, out=t[0])
+        np.add(a, b, out=t[1])
+        diff = np.subtract(ab, a, out=t[2 + d : 2 + 2 * d])
+        np.multiply(b, diff, out=t[2 : 2 + d])
+        np.multiply(diff, diff, out=t[2 + 2 * d : 2 + 3 * d])
         if self.second_order:
-            ba = block[:, d + 1 : 2 * d + 1]
-            j, k = np.array(self.pairs).T
-            cols += [ba - b[:, None], ba[:, j] * ab[:, k] - (a * b)[:, None]]
-        return np.concatenate(cols, axis=1)
+            ba, row = cols[d + 1 : 2 * d + 1], 2 + 3 * d
+            np.subtract(ba, b, out=t[row : row + d])
+            np.multiply(a, b, out=t[row + d])
+            row += d + 1
+            for j in range(d - 1):
+                np.multiply(ba[j], ab[j + 1 :], out=t[row : row + d - 1 - j])
+                row += d - 1 - j
+        return t
 
     def _chunk_weights(self, start: int, length: int) -> np.ndarray:
+        """Resample counts (R, length) of the base rows ``start .. start + length``."""
         if self._weights is not None:
             return self._weights[:, start : start + length]
         counts = self._chunk_counts[:, self._chunk_starts[start]]
-        owner = np.repeat(np.arange(self.resamples), counts)
-        picks = self._rng.integers(length, size=len(owner))
-        flat = np.bincount(owner * length + picks, minlength=self.resamples * length)
-        return flat.reshape(self.resamples, length).astype(float)
+        weights = np.empty((self.resamples, length))
+        for r, count in enumerate(counts):
+            weights[r] = np.bincount(self._rng.integers(length, size=count), minlength=length)
+        return weights
 
     def result(self) -> SobolResult:
         """The indices and their bootstrap replicates."""
@@ -233,7 +246,7 @@ class SobolAccumulator:
         if not self.second_order:
             return s1, st, None
         ba_diff = means[:, 2 + 3 * d : 2 + 4 * d]
-        u = means[:, 2 + 4 * d :]
+        u = means[:, 3 + 4 * d :] - means[:, 2 + 4 * d, None]  # mean(ba_j ab_k - a b)
         j, k = np.array(self.pairs).T
         v = np.where(ok[:, None], (u - m * (ba_diff[:, j] + diff[:, k])) / s2 / safe, 0.0)
         s2_mat = np.full((len(means), d, d), np.nan)
