@@ -55,8 +55,12 @@ def test_a_locally_steep_but_globally_minor_input_is_flagged():
     )
     table = measures_table(local, sobol, morris, dgsm)
     flags = disagreement_flags(table, sobol, rank_gap=3)
-    assert ("d", "ranks disagree") in set(zip(flags["input"], flags["flag"], strict=True))
-    assert "top 3 differ" in set(flags["flag"])
+    pairs = set(zip(flags["input"], flags["flag"], strict=True))
+    assert ("d", "local and global ranks disagree") in pairs
+    assert ("a", "local and global ranks disagree") in pairs  # ranks 4 and 1: gap 3
+    assert ("b", "local and global ranks disagree") not in pairs  # ranks 3 and 2
+    top = flags[flags["flag"] == "top 3 differ"]["detail"].item()
+    assert top == "mean |grad|: d, c, b; ST: a, b, c"  # in rank order
     assert ("d", "interactions") in set(zip(flags["input"], flags["flag"], strict=True))
     corr = rank_correlations(table).set_index(["measure_a", "measure_b"])
     assert corr.loc[("mean_abs_grad", "ST"), "spearman_rho"] < 0

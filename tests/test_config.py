@@ -50,3 +50,15 @@ def test_read_config_reports_file(tmp_path):
     path.write_text(yaml.safe_dump({"sobol": {"resamples": -1}}))
     with pytest.raises(SensiflowError, match=rf"^{path}: sobol.resamples"):
         read_config(path)
+
+
+def test_missing_data_or_model_file_is_refused_before_any_step(tmp_path, monkeypatch):
+    from sensiflow.config import check_files
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("a,y\n1,2\n")
+    check_files(validate({"data": {"path": "d.csv", "target": "y"}}), source="c.yaml")
+    with pytest.raises(SensiflowError, match=r"^c.yaml: data.path: file not found: nosuch.csv"):
+        check_files(validate({"data": {"path": "nosuch.csv", "target": "y"}}), source="c.yaml")
+    with pytest.raises(SensiflowError, match=r"^c.yaml: model.path: is a directory"):
+        check_files(validate({"model": {"source": "keras", "path": "."}}), source="c.yaml")

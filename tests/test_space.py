@@ -76,3 +76,21 @@ def test_coverage_of_correlated_inputs():
     off = cover["correlated_pairs"][0]["fraction_off_training_relation"]
     assert off > 0.8  # the independent design ignores the relation the data follow
     assert all(v == 0 for v in cover["fraction_outside_training_range"].values())
+
+
+def test_coverage_counts_design_points_in_the_training_tails():
+    # a skewed input: 98% of the rows below 1, a few up to 10; its min/max space is mostly tail
+    rng = np.random.default_rng(3)
+    skewed = np.concatenate([rng.uniform(0, 1, 980), rng.uniform(1, 10, 20)])
+    train = pd.DataFrame({"s": skewed, "u": rng.uniform(0, 1, 1000)})
+    wide = derive_problem(train, ["s", "u"], method="range", quantiles=(0, 1), overrides={})
+    tails = coverage(wide, train, [])["fraction_in_training_tails"]
+    upper = np.quantile(skewed, 0.99)
+    assert tails["s"] == pytest.approx(
+        (skewed.max() - upper) / (skewed.max() - skewed.min()), abs=0.01
+    )
+    assert tails["u"] == pytest.approx(0.02, abs=0.01)
+    narrow = derive_problem(
+        train, ["s", "u"], method="quantiles", quantiles=(0.01, 0.99), overrides={}
+    )
+    assert max(coverage(narrow, train, [])["fraction_in_training_tails"].values()) < 0.01

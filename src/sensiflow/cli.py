@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sensiflow import __version__
-from sensiflow.config import read_config, validate
+from sensiflow.config import check_files, read_config, validate
 from sensiflow.errors import SensiflowError
 from sensiflow.io import read_json, write_csv, write_json, write_npy, write_npz, write_with
 
@@ -64,8 +64,8 @@ def _data_rows(train_path: str, test_path: str, inputs: list[str]) -> np.ndarray
 
 
 def cmd_check_config(args: argparse.Namespace) -> None:
-    """Validate a config file."""
-    read_config(args.config)
+    """Validate a config file, and that the data and model files it names exist."""
+    check_files(read_config(args.config), source=args.config)
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -102,7 +102,7 @@ def cmd_data(args: argparse.Namespace) -> None:
 def cmd_space(args: argparse.Namespace) -> None:
     """Derive the input space, resolve the operating points, measure data coverage."""
     from sensiflow.functions import make_function
-    from sensiflow.space import coverage, derive_problem
+    from sensiflow.space import TAIL_WARNING, coverage, derive_problem
 
     cfg = _settings(args)
     summary = _read_json(args.summary, "data summary")
@@ -125,6 +125,14 @@ def cmd_space(args: argparse.Namespace) -> None:
     )
     points = _operating_points(cfg["local"]["operating_points"], inputs, summary["statistics"])
     cover = coverage(problem, train, summary["strong_correlations"])
+    sparse = {k: v for k, v in cover["fraction_in_training_tails"].items() if v > TAIL_WARNING}
+    if sparse:
+        log.warning(
+            "the design puts many points where the training data are sparse (beyond their 1st "
+            "or 99th percentile): %s; global indices there describe the network's "
+            "extrapolation (space.method: quantiles narrows the space)",
+            ", ".join(f"{k} {100 * v:.0f}%" for k, v in sparse.items()),
+        )
     for pair in cover["correlated_pairs"]:
         log.warning(
             "%.0f%% of independent design points lie off the training relation of %s "
@@ -347,7 +355,7 @@ def cmd_indices(args: argparse.Namespace) -> None:
     """Sobol', Morris and DGSM indices from the stored outputs and gradients."""
     from sensiflow.dgsm import dgsm_table
     from sensiflow.morris import morris_indices
-    from sensiflow.sobol import salib_indices, sobol_indices, sobol_table
+    from sensiflow.sobol import ADVICE, salib_indices, sobol_indices, sobol_table
 
     cfg = _settings(args)
     s, m = cfg["sobol"], cfg["morris"]
@@ -370,12 +378,12 @@ def cmd_indices(args: argparse.Namespace) -> None:
     if result.constant:
         log.warning("the model output is constant over the design: every index is 0")
     sobol = sobol_table(result, problem["names"], interval=s["interval"], estimator=s["estimator"])
-    flagged = sobol[sobol["flag"] != ""]
-    if len(flagged):
+    noisy = sobol["flag"].str.contains(ADVICE, regex=False)
+    if noisy.any():
         log.warning(
-            "%d Sobol' estimate(s) flagged (negative or S1 > ST); consider a larger "
-            "sobol.base_samples than %d",
-            len(flagged),
+            "%d Sobol' estimate(s) negative or S1 > ST beyond their intervals (see the flag "
+            "column); consider a larger sobol.base_samples than %d",
+            int(noisy.sum()),
             spec["base_samples"],
         )
     morris_file = np.load(args.morris)
@@ -661,6 +669,9 @@ def _setup_logging(log_file: str | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sensiflow`` command."""
     args = build_parser().parse_args(argv)
+    # TensorFlow's C++ log lines (a missing CUDA driver on a CPU machine, for one) are noise
+    # here; errors that matter reach Python as exceptions. An explicit setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _setup_logging(getattr(args, "log", None))
     if os.environ.get("SLURM_JOB_ID"):
         log.info("%s: running in Slurm job %s", args.command, os.environ["SLURM_JOB_ID"])

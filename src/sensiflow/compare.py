@@ -84,32 +84,32 @@ def disagreement_flags(
 ) -> pd.DataFrame:
     """Where the measures do not tell the same story.
 
-    Flags: an input whose ranks span at least ``rank_gap`` places; top-``top`` sets that
-    differ between the local gradient and ST; ST - S1 above 0.05 (interactions a gradient or
-    S1 alone misses); a DGSM bound below ST's interval (should not happen).
+    Flags: an input ranked at least ``rank_gap`` places apart by the local measure (mean
+    |dy/dx| at the data rows) and by ST; top-``top`` sets that differ between those two
+    (listed in rank order); ST - S1 above 0.05 (interactions a gradient or S1 alone misses);
+    a DGSM bound below ST's interval (should not happen).
     """
     flags: list[dict[str, Any]] = []
     ranks = table.pivot(index="input", columns="measure", values="rank")
     for name, row in ranks.iterrows():
-        row = row.dropna()
-        if len(row) and row.max() - row.min() >= rank_gap:
+        local, total = row["mean_abs_grad"], row["ST"]
+        if abs(local - total) >= rank_gap:
             flags.append(
                 {
                     "input": name,
-                    "flag": "ranks disagree",
-                    "detail": f"rank {int(row.min())} by {row.idxmin()}, "
-                    f"{int(row.max())} by {row.idxmax()}",
+                    "flag": "local and global ranks disagree",
+                    "detail": f"rank {int(local)} by mean |grad| at the data rows, "
+                    f"{int(total)} by ST",
                 }
             )
-    local_top = set(ranks.index[ranks["mean_abs_grad"] <= top])
-    global_top = set(ranks.index[ranks["ST"] <= top])
-    if local_top != global_top:
+    local_top = ranks["mean_abs_grad"].sort_values(kind="stable").index[:top]
+    global_top = ranks["ST"].sort_values(kind="stable").index[:top]
+    if set(local_top) != set(global_top):
         flags.append(
             {
                 "input": "(all)",
                 "flag": f"top {top} differ",
-                "detail": f"mean |grad|: {', '.join(sorted(local_top))}; "
-                f"ST: {', '.join(sorted(global_top))}",
+                "detail": f"mean |grad|: {', '.join(local_top)}; ST: {', '.join(global_top)}",
             }
         )
     s1 = sobol[sobol["index"] == "S1"].set_index("input")["estimate"]

@@ -288,6 +288,24 @@ def check_distribution(dist: dict[str, Any], field: str, fail: Any) -> None:
         fail(f"{field}.mode", f"{values['mode']} must lie within [lower, upper]")
 
 
+def check_files(cfg: dict[str, Any], *, source: str = "config") -> None:
+    """Refuse a config whose data or model file does not exist (before any step runs).
+
+    Relative paths are taken from the working directory, where snakemake runs.
+    """
+    files = []
+    if cfg["data"]["source"] == "table" and cfg["data"]["path"]:
+        files.append(("data.path", cfg["data"]["path"]))
+    if cfg["model"]["source"] in ("keras", "matlab") and cfg["model"]["path"]:
+        files.append(("model.path", cfg["model"]["path"]))
+    for field, name in files:
+        path = Path(name)
+        if not path.is_file():
+            what = "is a directory, not a file" if path.is_dir() else "file not found"
+            raise SensiflowError(source, f"{field}: {what}: {name} (relative paths start at "
+                                         f"{Path.cwd()})")
+
+
 def model_ids(cfg: dict[str, Any]) -> list[str]:
     """Names of the models the workflow analyses (one per training seed, or one given model)."""
     source = cfg["model"]["source"]

@@ -378,22 +378,43 @@ def sobol_table(
     return table
 
 
+ADVICE = "increase sobol.base_samples"
+WIDE = 0.05  # a half-width above 5% of Var(y) is too wide to tell small indices apart
+
+
 def _flags(table: pd.DataFrame) -> list[str]:
-    st = table[table["index"] == "ST"].set_index("input")["estimate"]
+    """Notes on estimates that cannot be true indices: negative values and S1 > ST.
+
+    Each says whether the interval still admits a true value (0, or S1 <= ST), in which case
+    the estimate is consistent with it. The advice :data:`ADVICE` is added where it is not,
+    or where the interval is wider than :data:`WIDE`.
+    """
+    st = table[table["index"] == "ST"].set_index("input")
     flags = []
     for row in table.itertuples():
         notes = []
         if row.estimate < 0:
-            inside = row.ci_low <= 0 <= row.ci_high
+            consistent = row.ci_low <= 0 <= row.ci_high
             notes.append(
-                "negative estimate, 0 "
-                + ("inside" if inside else "outside")
-                + " its interval; increase sobol.base_samples"
+                "negative estimate, "
+                + ("0 inside its interval" if consistent else "0 outside its interval")
+                + _advice(consistent, row.half_width)
             )
-        if row.index == "S1" and row.estimate > st[row.input] + 1e-12:
-            notes.append("S1 > ST, an estimation artefact; increase sobol.base_samples")
+        if row.index == "S1" and row.estimate > st.loc[row.input, "estimate"] + 1e-12:
+            consistent = row.ci_low <= st.loc[row.input, "ci_high"]
+            notes.append(
+                "S1 > ST "
+                + ("within their intervals" if consistent else "beyond their intervals")
+                + _advice(consistent, max(row.half_width, st.loc[row.input, "half_width"]))
+            )
         flags.append("; ".join(notes))
     return flags
+
+
+def _advice(consistent: bool, half_width: float) -> str:
+    if consistent and not half_width > WIDE:
+        return ": consistent, only sampling noise"
+    return f" (half-width {half_width:.3f}): {ADVICE}"
 
 
 def describe(interval: str, estimator: str) -> dict[str, str]:

@@ -209,6 +209,10 @@ def poincare_constant(dist: dict[str, Any]) -> tuple[float | None, str]:
     return None, f"{kind}: no Poincare constant offered, no bound"
 
 
+TAILS = (0.01, 0.99)
+TAIL_WARNING = 0.2
+
+
 def coverage(
     problem: dict[str, Any],
     train: pd.DataFrame,
@@ -219,18 +223,22 @@ def coverage(
 ) -> dict[str, Any]:
     """How much of the input space the training data cover.
 
-    Per input, the fraction of space points outside the training min/max; per strongly
-    correlated pair, the fraction of independent space points farther from the training data's
-    linear relation between the two inputs than any training row.
+    Per input: the fraction of space points outside the training min/max, and the fraction in
+    the training data's tails (below its 1st or above its 99th percentile, where 2% of the
+    training rows lie; a uniform space over a skewed input's min/max puts much of the design
+    there). Per strongly correlated pair: the fraction of independent space points farther
+    from the training data's linear relation between the two inputs than any training row.
     """
     from scipy.stats import qmc
 
     unit = qmc.Sobol(d=problem["num_vars"], scramble=True, seed=seed).random(n)
     points = pd.DataFrame(ppf(unit, problem), columns=problem["names"])
-    outside = {}
+    outside, tails = {}, {}
     for name in problem["names"]:
         lo, hi = train[name].min(), train[name].max()
         outside[name] = float(((points[name] < lo) | (points[name] > hi)).mean())
+        q_lo, q_hi = train[name].quantile(list(TAILS))
+        tails[name] = float(((points[name] < q_lo) | (points[name] > q_hi)).mean())
     pair_rows = []
     for pair in pairs:
         a, b = pair["inputs"]
@@ -245,4 +253,10 @@ def coverage(
                 "training_band": float(band),
             }
         )
-    return {"points": n, "fraction_outside_training_range": outside, "correlated_pairs": pair_rows}
+    return {
+        "points": n,
+        "fraction_outside_training_range": outside,
+        "tail_quantiles": list(TAILS),
+        "fraction_in_training_tails": tails,
+        "correlated_pairs": pair_rows,
+    }

@@ -1,9 +1,15 @@
 # Setup and helpers; the rule files hold rules only.
 import json
+import os
+import sys
 
 import sensiflow
-from sensiflow.config import model_ids, validate
+from sensiflow.config import check_files, model_ids, validate
 from snakemake.exceptions import WorkflowError
+
+# the `sensiflow` command beside the Python running snakemake (a virtual environment used
+# without activating it); a rule's conda environment still comes first in its own jobs
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
 
 _SOURCES = [str(f) for f in workflow.configfiles]
 if workflow.config_settings.config:
@@ -11,8 +17,12 @@ if workflow.config_settings.config:
 
 try:
     config.update(validate(config, source=" + ".join(_SOURCES) or "config"))
+    check_files(config, source=" + ".join(_SOURCES) or "config")
 except sensiflow.SensiflowError as exc:
-    raise WorkflowError(str(exc)) from None
+    hint = ""
+    if workflow.config_settings.config and "is not of type" in str(exc):
+        hint = " (--config passes nested values as text: put them in a file for --configfile)"
+    raise WorkflowError(f"{exc}{hint}") from None
 
 VERSION = sensiflow.__version__
 ENV = "../../envs/sensiflow.yaml"
