@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sensiflow.errors import SensiflowError
+
+if TYPE_CHECKING:
+    from sensiflow.sobol import SobolAccumulator
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +153,19 @@ def check_outputs(
     bad = ~np.isfinite(y)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        example = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x_row(first), strict=True))
-        raise SensiflowError(
-            where,
-            f"the model returned NaN or infinite output at "
-            f"{int(bad.sum())} of {len(y)} rows (first: row {first}, "
-            f"{example}); no indices are computed from such outputs",
-        )
+        raise non_finite_error(int(bad.sum()), len(y), first, x_row(first), names, where)
+
+
+def non_finite_error(
+    count: int, rows: int, first: int, x_first: np.ndarray, names: list[str], where: str
+) -> SensiflowError:
+    """The error for ``count`` of ``rows`` non-finite outputs, the first at row ``first``."""
+    example = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x_first, strict=True))
+    return SensiflowError(
+        where,
+        f"the model returned NaN or infinite output at {count} of {rows} rows (first: row "
+        f"{first}, {example}); no indices are computed from such outputs",
+    )
 
 
 @dataclass
@@ -197,28 +207,98 @@ class GradientMoments:
 
 
 def evaluate_sobol(
-    evaluator: Evaluator, spec: dict[str, Any], problem: dict[str, Any]
-) -> tuple[np.ndarray, GradientMoments]:
-    """Stream the Saltelli design through the model.
+    evaluator: Evaluator,
+    spec: dict[str, Any],
+    problem: dict[str, Any],
+    *,
+    accumulator: SobolAccumulator | None = None,
+    keep_outputs: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray | None, GradientMoments]:
+    """Stream the Saltelli design through the model: values of every row, gradients at the
+    base points (the A and B rows), and the Sobol' estimator terms, in one pass.
 
-    Each chunk of the design is rebuilt from ``spec``, evaluated, and its base points (the A
-    and B rows) differentiated, in the same pass; nothing of size N x D is kept.
+    Each chunk of the design is rebuilt from ``spec`` as its stacked Saltelli matrices
+    (:func:`sensiflow.designs.sobol_stacks`), in the model's dtype, and evaluated in the
+    evaluator's fixed-size batches. Its A and B matrices are contiguous slices, differentiated
+    with the batched tape; the outputs go to ``accumulator`` as they come. With
+    ``keep_outputs=False`` nothing grows with N but the running sums (and the accumulator's
+    per-chunk resample counts).
+
+    Parameters
+    ----------
+    evaluator : Evaluator
+        Best with ``batch_size`` = chunk_rows * rows_per_base and ``gradient_batch_size`` =
+        2 * chunk_rows, so that each chunk is one compiled call of each function.
+    spec, problem : dict
+        The design's spec and the input space.
+    accumulator : SobolAccumulator, optional
+        Receives each chunk's outputs (design and analysis in one process).
+    keep_outputs : bool
+        Return every output, in design row order (for the file the workflow writes).
+    progress : callable, optional
+        Called with the number of base rows done after each chunk.
 
     Returns
     -------
-    y : ndarray of shape (rows,)
-        Outputs in the design's row order.
+    y : ndarray of shape (rows,) or None
+        Outputs in the design's row order, when ``keep_outputs``.
     moments : GradientMoments
         Gradient sums over the 2N base points.
-    """
-    from sensiflow.designs import sobol_chunks
 
-    per_base = spec["rows_per_base"]
-    y = np.empty(spec["rows"])
-    moments = GradientMoments(spec["num_vars"])
-    for start, rows in sobol_chunks(spec, problem):
-        first = start * per_base
-        y[first : first + len(rows)] = evaluator.value(rows)
-        base = np.concatenate([rows[::per_base], rows[per_base - 1 :: per_base]])
-        moments.add(evaluator.value_and_gradient(base)[1])
-    return y, moments
+    Raises
+    ------
+    SensiflowError
+        When the model returns NaN or infinite outputs (the count and the first such row,
+        after the whole design); nothing is accumulated from such chunks.
+    """
+    from sensiflow.designs import sobol_rows, sobol_stacks
+
+    d, per_base = spec["num_vars"], spec["rows_per_base"]
+    y_all = np.empty(spec["rows"]) if keep_outputs else None
+    moments = GradientMoments(d)
+    bad, first_bad = 0, -1
+
+    def run(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = evaluator.value(stack.reshape(-1, d)).reshape(stack.shape[:2])
+        return y, evaluator.value_and_gradient(np.concatenate([stack[0], stack[-1]]))[1]
+
+    def take(start: int, y: np.ndarray, g: np.ndarray) -> None:
+        nonlocal bad, first_bad
+        n = y.shape[1]
+        moments.add(g)
+        finite = np.isfinite(y)
+        if not finite.all():
+            if first_bad < 0:
+                i, j = np.unravel_index(np.argmin(finite.T), (n, per_base))
+                first_bad = (start + int(i)) * per_base + int(j)
+            bad += int(y.size - finite.sum())
+        elif accumulator is not None and not bad:
+            accumulator.add(start, y)
+        if y_all is not None:  # design row order: per base row, one value per matrix
+            y_all[start * per_base : (start + n) * per_base].reshape(n, per_base)[:] = y.T
+        if progress is not None:
+            progress(start + n)
+
+    # TensorFlow releases the GIL while it runs, so a worker thread evaluates chunk i while
+    # this thread builds chunk i + 1 and accumulates chunk i - 1: the numpy work of the
+    # design and the estimators overlaps the model's. At most three chunks are alive.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = None
+        for start, stack in sobol_stacks(spec, problem, dtype=evaluator.dtype):
+            job = worker.submit(run, stack)
+            if pending is not None:
+                take(pending[0], *pending[1].result())
+            pending = (start, job)
+        if pending is not None:
+            take(pending[0], *pending[1].result())
+    if bad:
+        raise non_finite_error(
+            bad,
+            spec["rows"],
+            first_bad,
+            sobol_rows(spec, problem, [first_bad])[0],
+            spec["names"],
+            "model output on the Sobol' design",
+        )
+    return y_all, moments

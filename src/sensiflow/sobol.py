@@ -135,50 +135,81 @@ class SobolAccumulator:
             self.n, np.array(sizes) / self.n, size=self.resamples
         )
         self._chunk_starts = {s: i for i, s in enumerate(range(0, self.n, chunk))}
-        k = 2 + 3 * self.d + (self.d + len(self.pairs) if self.second_order else 0)
-        self._point = np.zeros(k)
-        self._boot = np.zeros((self.resamples, k))
+        self._k = 2 + 3 * self.d + (self.d + len(self.pairs) if self.second_order else 0)
+        self._point = np.zeros(self._k)
+        self._boot = np.zeros((self.resamples, self._k))
         self._centre: float | None = None
         self._sum = self._sum_sq = 0.0
         self._min, self._max = np.inf, -np.inf
         self._rows_seen = 0
 
     def add(self, first_base_row: int, y: np.ndarray) -> None:
-        """Add the outputs of design rows starting at base row ``first_base_row``.
+        """Add the outputs of whole base rows, starting at base row ``first_base_row``.
 
-        ``y`` must cover whole base rows (a multiple of rows_per_base values) and chunks must
-        follow the design's chunking (``spec["chunk_rows"]``) when resamples are drawn here.
+        ``y`` is either flat, in design row order (rows_per_base values per base row), or of
+        shape (rows_per_base, n): one row per Saltelli matrix, as the model's outputs on
+        :func:`sensiflow.designs.sobol_stacks`. Chunks must follow the design's chunking
+        (``spec["chunk_rows"]``) when resamples are drawn here.
         """
         y = np.asarray(y, dtype=float)
+        if y.ndim == 1:
+            y = y.reshape(-1, self.per_base).T
         if self._centre is None:
             self._centre = float(y.mean())
-        y = y - self._centre
+        # one pass that centres and lays each matrix's outputs out as one contiguous row
+        y = np.subtract(y, self._centre, order="C")
         self._sum += y.sum()
-        self._sum_sq += (y * y).sum()
+        self._sum_sq += np.vdot(y, y)
         self._min, self._max = min(self._min, y.min()), max(self._max, y.max())
-        self._rows_seen += len(y)
-        terms = self._terms(y.reshape(-1, self.per_base))
-        self._point += terms.sum(axis=0)
-        self._boot += self._chunk_weights(first_base_row, len(terms)) @ terms
+        self._rows_seen += y.size
+        terms = self._terms(y)
+        self._point += terms.sum(axis=1)
+        # all resamples at once: resample counts (R x n) times the terms (n x k); the
+        # transposed view costs no copy, BLAS reads it as it is
+        self._boot += self._chunk_weights(first_base_row, y.shape[1]) @ terms.T
 
-    def _terms(self, block: np.ndarray) -> np.ndarray:
+    def _terms(self, y: np.ndarray) -> np.ndarray:
+        """Per-row terms of every estimator, shape (k, n), from centred outputs (per_base, n).
+
+        Rows: a^2 + b^2, a + b, b (ab_i - a), ab_i - a, (ab_i - a)^2, and with second order
+        ba_i - b and ba_j ab_k - a b for each pair j < k (a, b, ab_i, ba_i: outputs of A, B,
+        AB_i, BA_i). Written in place into one array, a row at a time.
+        """
         d = self.d
-        a, b, ab = block[:, 0], block[:, -1], block[:, 1 : d + 1]
-        diff = ab - a[:, None]
-        cols = [(a * a + b * b)[:, None], (a + b)[:, None], b[:, None] * diff, diff, diff * diff]
+        a, b, ab = y[0], y[-1], y[1 : d + 1]
+        t = np.empty((self._k, y.shape[1]))
+        np.multiply(a, a, out=t[0])
+        t[0] += b * b
+        np.add(a, b, out=t[1])
+        diff = np.subtract(ab, a, out=t[2 + d : 2 + 2 * d])
+        np.multiply(b, diff, out=t[2 : 2 + d])
+        np.multiply(diff, diff, out=t[2 + 2 * d : 2 + 3 * d])
         if self.second_order:
-            ba = block[:, d + 1 : 2 * d + 1]
-            j, k = np.array(self.pairs).T
-            cols += [ba - b[:, None], ba[:, j] * ab[:, k] - (a * b)[:, None]]
-        return np.concatenate(cols, axis=1)
+            ba = y[d + 1 : 2 * d + 1]
+            np.subtract(ba, b, out=t[2 + 3 * d : 2 + 4 * d])
+            row = 2 + 4 * d
+            for j in range(d - 1):  # pairs (j, j+1), ..., (j, d-1), as itertools.combinations
+                np.multiply(ab[j + 1 :], ba[j], out=t[row : row + d - 1 - j])
+                row += d - 1 - j
+            t[2 + 4 * d :] -= a * b
+        return t
 
     def _chunk_weights(self, start: int, length: int) -> np.ndarray:
+        """Resample counts of this chunk's base rows, shape (R, length).
+
+        Resample r draws ``counts[r]`` of its N rows in this chunk (the multinomial split
+        drawn at the start), uniformly among the chunk's rows: together, the draws of a
+        resample are N uniform draws with replacement, as in SALib. All draws of the chunk
+        are counted at once as cells r * length + row; the rows are drawn in the smallest
+        unsigned type that holds them, several times faster than int64.
+        """
         if self._weights is not None:
             return self._weights[:, start : start + length]
         counts = self._chunk_counts[:, self._chunk_starts[start]]
-        owner = np.repeat(np.arange(self.resamples), counts)
-        picks = self._rng.integers(length, size=len(owner))
-        flat = np.bincount(owner * length + picks, minlength=self.resamples * length)
+        cells = np.repeat(np.arange(0, self.resamples * length, length), counts)
+        small = np.uint16 if length <= 1 << 16 else np.uint32
+        cells += self._rng.integers(length, size=len(cells), dtype=small)
+        flat = np.bincount(cells, minlength=self.resamples * length)
         return flat.reshape(self.resamples, length).astype(float)
 
     def result(self) -> SobolResult:
