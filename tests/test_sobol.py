@@ -205,3 +205,16 @@ def test_bootstrap_intervals_cover_ishigami_at_their_nominal_rate(ishigami):
         rate = counts / reps
         assert abs(rate.mean() - 0.95) <= 4 * s, (kind, rate)
         assert np.all(np.abs(rate - 0.95) <= 5 * s), (kind, rate)
+
+
+def test_the_indices_step_does_not_import_tensorflow():
+    """Only the steps that run the network pay TensorFlow's import (seconds per process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import sensiflow.cli, sensiflow.sobol, sensiflow.dgsm, sensiflow.morris, "
+        "sensiflow.designs, sensiflow.evaluate; print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

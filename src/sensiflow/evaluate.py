@@ -89,11 +89,13 @@ class Evaluator:
             if m < b:
                 chunk = np.pad(chunk, ((0, b - m), (0, 0)), mode="edge")
             out = fn(chunk)
+            # np.asarray views the tensor's buffer (.numpy() would copy it first); the
+            # assignments below are the one copy, into the float64 output array
             if with_gradient:
-                y[start : start + m] = out[0].numpy()[:m]
-                g[start : start + m] = out[1].numpy()[:m]
+                y[start : start + m] = np.asarray(out[0])[:m]
+                g[start : start + m] = np.asarray(out[1])[:m]
             else:
-                y[start : start + m] = out.numpy()[:m]
+                y[start : start + m] = np.asarray(out)[:m]
         return y, g
 
 
