@@ -272,6 +272,7 @@ def compiled_evaluators(fn, problem, chunk: int, seed: int) -> tuple[dict, float
             problem["num_vars"],
             batch_size=chunk * spec["rows_per_base"],
             gradient_batch_size=2 * chunk,
+            base_rows=chunk,
         )
         evaluate_sobol(ev, spec, problem)
         evaluators[second_order] = ev

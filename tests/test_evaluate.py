@@ -125,14 +125,23 @@ def test_integer_inputs_are_cast_before_the_tape(linear_network):
     assert g.dtype == np.float64 and g.shape == (30, 11) and np.isfinite(g).all()
 
 
-def test_streamed_sobol_evaluation_equals_direct_evaluation(tf, ishigami):
+@pytest.mark.parametrize("one_call", [True, False])
+def test_streamed_sobol_evaluation_equals_direct_evaluation(tf, ishigami, one_call):
     problem = problem_of(ishigami)
     spec = sobol_spec(
         problem, base_samples=256, second_order=True, scramble=True, seed=0, chunk_rows=64
     )
     fn = _function_fn(ishigami)
-    ev = make_evaluator(fn, 3, batch_size=64 * 8, gradient_batch_size=128, dtype="float64")
+    ev = make_evaluator(
+        fn,
+        3,
+        batch_size=64 * 8,
+        gradient_batch_size=128,
+        dtype="float64",
+        base_rows=64 if one_call else None,
+    )
     y, moments = evaluate_sobol(ev, spec, problem)
+    assert ev.trace_count.get("value_and_base_gradient", 0) == int(one_call)
     x = sobol_design(spec, problem)
     np.testing.assert_allclose(y, ishigami(x), rtol=1e-12, atol=1e-12)
     base = np.concatenate([x[::8], x[7::8]])
@@ -141,12 +150,22 @@ def test_streamed_sobol_evaluation_equals_direct_evaluation(tf, ishigami):
     np.testing.assert_allclose(moments.total_sq, (g**2).sum(axis=0), rtol=1e-10)
 
 
+def test_value_and_base_gradient_pads_a_short_chunk(tf, ishigami):
+    ev = make_evaluator(_function_fn(ishigami), 3, batch_size=8 * 16, base_rows=16, dtype="float64")
+    stack = np.random.default_rng(7).uniform(-3, 3, size=(8, 5, 3))
+    y, g = ev.value_and_base_gradient(stack)
+    np.testing.assert_allclose(y, ishigami(stack.reshape(-1, 3)).reshape(8, 5), rtol=1e-12)
+    np.testing.assert_allclose(g, ishigami.gradient(np.concatenate([stack[0], stack[-1]])))
+    with pytest.raises(ValueError, match="no compiled function for 4 matrices"):
+        ev.value_and_base_gradient(stack[:4])
+
+
 def test_indices_accumulated_in_the_pass_equal_those_from_stored_outputs(tf, ishigami):
     problem = problem_of(ishigami)
     spec = sobol_spec(
         problem, base_samples=512, second_order=True, scramble=True, seed=4, chunk_rows=64
     )
-    ev = make_evaluator(_function_fn(ishigami), 3, batch_size=64 * 8, gradient_batch_size=128)
+    ev = make_evaluator(_function_fn(ishigami), 3, batch_size=64 * 8, base_rows=64)
     acc = SobolAccumulator(spec, resamples=30, seed=9)
     kept, _ = evaluate_sobol(ev, spec, problem, accumulator=acc, keep_outputs=False)
     in_pass = acc.result()

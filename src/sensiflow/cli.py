@@ -286,6 +286,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         batch_size=spec["chunk_rows"] * spec["rows_per_base"],
         gradient_batch_size=2 * spec["chunk_rows"],
         dtype=dtype,
+        base_rows=spec["chunk_rows"],
     )
     y_sobol, moments = evaluate_sobol(sobol_eval, spec, problem)
     sobol_seconds = time.perf_counter() - started

@@ -54,6 +54,8 @@ class Evaluator:
         Rows per compiled call of :meth:`value_and_gradient`.
     dtype : str
         Floating type the model sees; inputs are cast to it explicitly.
+    base_rows : int or None
+        Rows per Saltelli matrix in a call of :meth:`value_and_base_gradient`, when compiled.
     """
 
     n_inputs: int
@@ -63,6 +65,8 @@ class Evaluator:
     _value: Callable[[Any], Any]
     _value_and_gradient: Callable[[Any], Any]
     trace_count: dict[str, int] = field(default_factory=dict)
+    base_rows: int | None = None
+    _value_and_base_gradient: Callable[[Any], Any] | None = None
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """Model output, ndarray of shape (n,) in float64."""
@@ -71,6 +75,35 @@ class Evaluator:
     def value_and_gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Output (n,) in float64 and gradient dy/dx (n, n_inputs) in the model's dtype."""
         return self._run(self._value_and_gradient, x, self.gradient_batch_size, with_gradient=True)
+
+    def value_and_base_gradient(self, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs of stacked Saltelli matrices and gradients at the first and last of them
+        (A and B), in one compiled call.
+
+        Parameters
+        ----------
+        stack : ndarray of shape (rows_per_base, n, n_inputs)
+            ``rows_per_base * base_rows == batch_size``; fewer than ``base_rows`` rows per
+            matrix are padded by repeating the last one.
+
+        Returns
+        -------
+        y : ndarray of shape (rows_per_base, n), float64
+        g : ndarray of shape (2n, n_inputs), the model's dtype: dy/dx at A's rows, then B's.
+        """
+        per_base, n, d = stack.shape
+        if self._value_and_base_gradient is None or per_base * self.base_rows != self.batch_size:
+            raise ValueError(
+                f"no compiled function for {per_base} matrices of {self.base_rows} rows "
+                f"in batches of {self.batch_size} (make_evaluator's base_rows)"
+            )
+        b = self.base_rows
+        if n < b:
+            stack = np.pad(stack, ((0, 0), (0, b - n), (0, 0)), mode="edge")
+        y, g = self._value_and_base_gradient(stack.reshape(-1, d).astype(self.dtype, copy=False))
+        y = np.asarray(y).reshape(per_base, b)[:, :n].astype(np.float64)
+        g = np.asarray(g)
+        return y, np.concatenate([g[:n], g[b : b + n]])
 
     def _run(
         self, fn: Callable[[Any], Any], x: np.ndarray, b: int, *, with_gradient: bool
@@ -107,6 +140,7 @@ def make_evaluator(
     gradient_batch_size: int | None = None,
     dtype: str = "float32",
     jit_compile: bool = True,
+    base_rows: int | None = None,
 ) -> Evaluator:
     """Compile ``model_fn`` (TensorFlow ops, rows in, one output per row) for batch evaluation.
 
@@ -122,6 +156,13 @@ def make_evaluator(
     dtype : {"float32", "float64"}
     jit_compile : bool
         Compile with XLA.
+    base_rows : int, optional
+        Also compile :meth:`Evaluator.value_and_base_gradient` for batches of
+        ``batch_size // base_rows`` stacked Saltelli matrices of ``base_rows`` rows: every
+        output of a design chunk and the gradients at its A and B rows in one call, which
+        saves a call per chunk and lets XLA schedule both parts together (about a quarter of
+        the evaluation time here). The A and B rows are evaluated again under the tape: 2 of
+        2D + 2 rows, cheaper than differentiating every row.
     """
     import tensorflow as tf
 
@@ -143,8 +184,32 @@ def make_evaluator(
             y = tf.reshape(model_fn(x), [-1])
         return y, tape.gradient(y, x)
 
+    value_and_base_gradient = None
+    if base_rows is not None:
+        if batch_size % base_rows:
+            raise ValueError(f"batch_size {batch_size} is not a multiple of base_rows {base_rows}")
+        traces["value_and_base_gradient"] = 0
+
+        @tf.function(input_signature=spec, jit_compile=jit_compile)
+        def value_and_base_gradient(x):
+            traces["value_and_base_gradient"] += 1
+            y = tf.reshape(model_fn(x), [-1])
+            base = tf.concat([x[:base_rows], x[-base_rows:]], 0)
+            with tf.GradientTape() as tape:
+                tape.watch(base)
+                y_base = tf.reshape(model_fn(base), [-1])
+            return y, tape.gradient(y_base, base)
+
     return Evaluator(
-        n_inputs, batch_size, gradient_batch_size, dtype, value, value_and_gradient, traces
+        n_inputs,
+        batch_size,
+        gradient_batch_size,
+        dtype,
+        value,
+        value_and_gradient,
+        traces,
+        base_rows,
+        value_and_base_gradient,
     )
 
 
@@ -230,8 +295,10 @@ def evaluate_sobol(
     Parameters
     ----------
     evaluator : Evaluator
-        Best with ``batch_size`` = chunk_rows * rows_per_base and ``gradient_batch_size`` =
-        2 * chunk_rows, so that each chunk is one compiled call of each function.
+        Best made with ``batch_size`` = chunk_rows * rows_per_base and ``base_rows`` =
+        chunk_rows: one compiled call per chunk (:meth:`Evaluator.value_and_base_gradient`).
+        Otherwise the chunk goes through :meth:`Evaluator.value` and its A and B rows through
+        :meth:`Evaluator.value_and_gradient`, in their own batch sizes.
     spec, problem : dict
         The design's spec and the input space.
     accumulator : SobolAccumulator, optional
@@ -261,7 +328,13 @@ def evaluate_sobol(
     moments = GradientMoments(d)
     bad, first_bad = 0, -1
 
+    one_call = evaluator.base_rows == spec["chunk_rows"] and (
+        evaluator.batch_size == spec["chunk_rows"] * per_base
+    )
+
     def run(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if one_call:
+            return evaluator.value_and_base_gradient(stack)
         y = evaluator.value(stack.reshape(-1, d)).reshape(stack.shape[:2])
         return y, evaluator.value_and_gradient(np.concatenate([stack[0], stack[-1]]))[1]
 
