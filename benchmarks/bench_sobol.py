@@ -216,14 +216,15 @@ def gradient_throughput(fn, problem, repeats: int) -> dict[str, float]:
     ev = make_evaluator(fn, problem["num_vars"], batch_size=GRADIENT_BATCH)
     ev.value(x[:GRADIENT_BATCH])
     ev.value_and_gradient(x[:GRADIENT_BATCH])
-    value = min(timed(lambda: ev.value(x))[0] for _ in range(repeats))
-    gradient = min(timed(lambda: ev.value_and_gradient(x))[0] for _ in range(repeats))
     # the compiled tape alone, on inputs already tensors and outputs left as tensors: what
     # the Evaluator adds to it is the copy of each batch in and of the outputs out
     tensors = [tf.constant(x[i : i + GRADIENT_BATCH]) for i in range(0, len(x), GRADIENT_BATCH)]
-    alone = min(
-        timed(lambda: [ev._value_and_gradient(t) for t in tensors])[0] for _ in range(repeats)
-    )
+    runs = {"value": [], "gradient": [], "alone": []}
+    for _ in range(repeats):  # interleaved, so that a change of load hits all three alike
+        runs["value"].append(timed(lambda: ev.value(x))[0])
+        runs["gradient"].append(timed(lambda: ev.value_and_gradient(x))[0])
+        runs["alone"].append(timed(lambda: [ev._value_and_gradient(t) for t in tensors])[0])
+    value, gradient, alone = (min(v) for v in runs.values())
     return {
         "value": len(x) / value,
         "value+gradient": len(x) / gradient,
@@ -353,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes",
         type=int,
-        nargs="+",
+        nargs="*",
         default=[12, 14, 16],
         help="log2 of the base samples N compared on both paths",
     )

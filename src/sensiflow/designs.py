@@ -4,7 +4,8 @@ streamed in chunks, and Morris trajectories.
 The Sobol' design is bit-identical to ``SALib.sample.sobol.sample`` for the same problem, N,
 seed and settings. Its rows never need to exist all at once: :func:`sobol_chunks` rebuilds them
 chunk by chunk from the design's spec (``sobol.json``), which also fixes ``second_order`` for
-the analysis, so design and analysis cannot disagree.
+the analysis, so design and analysis cannot disagree. :func:`sobol_stacks` gives the same
+chunks as stacked Saltelli matrices, the layout the evaluation and the estimators read.
 """
 
 from __future__ import annotations
