@@ -7,7 +7,9 @@ resample, which repeats each base row a number of times, is a weighted mean: all
 all indices come from one matrix product ``W @ T`` of resample counts W (R x n) and per-row
 terms T (n x k), accumulated chunk by chunk. Raw terms are taken about a provisional centre and
 the normalisation is applied algebraically at the end, so nothing of size N is kept but the
-chunk at hand.
+chunk at hand. (The products are small: on a small machine shared with TensorFlow or other
+jobs, OpenBLAS's busy-waiting threads can make them several times slower, which
+``OPENBLAS_NUM_THREADS=1`` avoids.)
 
 Index estimates are reported raw: with small N they can be negative or S1 can exceed ST; such
 estimates are flagged rather than clipped.
