@@ -6,7 +6,7 @@ import pytest
 from SALib.analyze import sobol as salib_sobol
 
 from sensiflow.designs import sobol_design, sobol_spec
-from sensiflow.sobol import salib_indices, sobol_indices, sobol_table
+from sensiflow.sobol import SobolAccumulator, salib_indices, sobol_indices, sobol_table
 
 from .conftest import problem_of
 
@@ -126,6 +126,22 @@ def test_constant_output_gives_zero_indices(lin11):
     assert np.all(res.S2[np.triu_indices(11, 1)] == 0)
     table = sobol_table(res, [f"x{i}" for i in range(1, 12)])
     assert (table["estimate"] == 0).all() and (table["flag"] == "").all()
+
+
+def test_outputs_by_matrix_give_the_same_indices_as_outputs_in_row_order(ishigami):
+    _, spec, x = _design(ishigami, 256, chunk=64)
+    y = ishigami(x)
+    flat = SobolAccumulator(spec, resamples=10, seed=2)
+    by_matrix = SobolAccumulator(spec, resamples=10, seed=2)
+    for start in range(0, 256, 64):
+        rows = y[start * 8 : (start + 64) * 8]
+        flat.add(start, rows)
+        by_matrix.add(start, rows.reshape(64, 8).T)  # one row per matrix: A, AB_1.., B
+    a, b = flat.result(), by_matrix.result()
+    np.testing.assert_array_equal(a.S1, b.S1)
+    np.testing.assert_array_equal(a.replicates["S2"], b.replicates["S2"])
+    with pytest.raises(ValueError, match="expected 8 rows, one per Saltelli matrix"):
+        flat.add(0, y[:512].reshape(64, 8))
 
 
 def test_outputs_of_a_design_with_other_settings_are_refused(lin11):

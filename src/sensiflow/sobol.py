@@ -156,6 +156,11 @@ class SobolAccumulator:
         y = np.asarray(y, dtype=float)
         if y.ndim == 1:
             y = y.reshape(-1, self.per_base).T
+        if y.ndim != 2 or y.shape[0] != self.per_base:
+            raise ValueError(
+                f"outputs of shape {y.shape}: expected {self.per_base} rows, one per "
+                "Saltelli matrix, or a flat array in design row order"
+            )
         if self._centre is None:
             self._centre = float(y.mean())
         # one pass that centres and lays each matrix's outputs out as one contiguous row
