@@ -25,7 +25,7 @@ test: $(VENV)/.installed
 	pytest
 
 benchmark: $(VENV)/.installed
-	python benchmarks/speed.py $(ARGS)
+	python benchmarks/bench_sobol.py $(ARGS)
 
 lint: $(VENV)/.installed
 	ruff check src tests benchmarks

@@ -3,6 +3,12 @@ TensorFlow context for the whole session (TensorFlow takes seconds to import).""
 
 from __future__ import annotations
 
+import os
+
+# OpenBLAS threads busy-wait between the estimator's small matrix products and take the cores
+# TensorFlow uses; one thread is faster here (set before numpy loads)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 

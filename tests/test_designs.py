@@ -8,10 +8,10 @@ from sensiflow.designs import (
     check_finite,
     design_summary,
     morris_design,
-    sobol_chunks,
     sobol_design,
     sobol_rows,
     sobol_spec,
+    sobol_stacks,
 )
 from sensiflow.errors import SensiflowError
 from sensiflow.space import derive_problem
@@ -65,7 +65,8 @@ def test_float32_chunks_are_the_design_cast_to_float32(lin11):
     spec = sobol_spec(
         problem, base_samples=128, second_order=True, scramble=True, seed=4, chunk_rows=32
     )
-    rows = np.concatenate([r for _, r in sobol_chunks(spec, problem, dtype="float32")])
+    stacks = [m for _, m in sobol_stacks(spec, problem, dtype="float32")]
+    rows = np.concatenate([m.transpose(1, 0, 2).reshape(-1, 11) for m in stacks])
     assert rows.dtype == np.float32
     assert np.array_equal(rows, sobol_design(spec, problem).astype(np.float32))
 

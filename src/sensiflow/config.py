@@ -302,8 +302,9 @@ def check_files(cfg: dict[str, Any], *, source: str = "config") -> None:
         path = Path(name)
         if not path.is_file():
             what = "is a directory, not a file" if path.is_dir() else "file not found"
-            raise SensiflowError(source, f"{field}: {what}: {name} (relative paths start at "
-                                         f"{Path.cwd()})")
+            raise SensiflowError(
+                source, f"{field}: {what}: {name} (relative paths start at {Path.cwd()})"
+            )
 
 
 def model_ids(cfg: dict[str, Any]) -> list[str]:

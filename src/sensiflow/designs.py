@@ -4,7 +4,8 @@ streamed in chunks, and Morris trajectories.
 The Sobol' design is bit-identical to ``SALib.sample.sobol.sample`` for the same problem, N,
 seed and settings. Its rows never need to exist all at once: :func:`sobol_chunks` rebuilds them
 chunk by chunk from the design's spec (``sobol.json``), which also fixes ``second_order`` for
-the analysis, so design and analysis cannot disagree.
+the analysis, so design and analysis cannot disagree. :func:`sobol_stacks` gives the same
+chunks as stacked Saltelli matrices, the layout the evaluation and the estimators read.
 """
 
 from __future__ import annotations
@@ -52,38 +53,53 @@ def _chunk_size(chunk_rows: int, base_samples: int) -> int:
     return min(size, base_samples)
 
 
-def saltelli_block(base: np.ndarray, second_order: bool) -> np.ndarray:
-    """Arrange base points (n, 2D), columns A then B, in Saltelli's row order.
+def saltelli_matrices(base: np.ndarray, second_order: bool) -> np.ndarray:
+    """Saltelli's matrices of base points (n, 2D), columns A then B, stacked.
 
-    Returns an ndarray of shape (n * rows_per_base, D), of the dtype of ``base``.
-
-    For each base row: A; AB_k (A with column k from B) for every k; with ``second_order``,
-    BA_k (B with column k from A) for every k; then B.
+    Returns an ndarray of shape (rows_per_base, n, D) and the dtype of ``base``: A;
+    AB_k (A with column k from B) for every k; with ``second_order``, BA_k (B with column k
+    from A) for every k; then B. Design row order interleaves them (see
+    :func:`saltelli_block`); kept apart, each matrix is one contiguous block, so the A and B
+    rows of a chunk are slices and the estimators read whole rows of outputs.
     """
     n, two_d = base.shape
     d = two_d // 2
     a, b = base[:, :d], base[:, d:]
     per_base = 2 * d + 2 if second_order else d + 2
-    out = np.empty((n, per_base, d), dtype=base.dtype)
-    out[:, 0] = a
-    out[:, 1 : d + 1] = a[:, None, :]
+    out = np.empty((per_base, n, d), dtype=base.dtype)
+    out[0] = a
+    out[1 : d + 1] = a
     idx = np.arange(d)
-    out[:, 1 + idx, idx] = b
+    out[1 + idx, :, idx] = b.T
     if second_order:
-        out[:, d + 1 : 2 * d + 1] = b[:, None, :]
-        out[:, d + 1 + idx, idx] = a
-    out[:, -1] = b
-    return out.reshape(n * per_base, d)
+        out[d + 1 : 2 * d + 1] = b
+        out[d + 1 + idx, :, idx] = a.T
+    out[-1] = b
+    return out
 
 
-def sobol_chunks(
+def saltelli_block(base: np.ndarray, second_order: bool) -> np.ndarray:
+    """Arrange base points (n, 2D), columns A then B, in Saltelli's (and SALib's) row order.
+
+    Returns an ndarray of shape (n * rows_per_base, D): for each base row, A; AB_k for every
+    k; with ``second_order``, BA_k for every k; then B.
+    """
+    stack = saltelli_matrices(base, second_order)
+    return stack.transpose(1, 0, 2).reshape(-1, stack.shape[2])
+
+
+def sobol_stacks(
     spec: dict[str, Any], problem: dict[str, Any], *, dtype: str = "float64"
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(first_base_row, rows)`` chunk by chunk, rows in the design's order and scaled to
-    the input distributions. Chunk boundaries do not change a single bit of the design.
+    """Yield ``(first_base_row, matrices)`` chunk by chunk, matrices of shape
+    (rows_per_base, rows of the chunk, D) as :func:`saltelli_matrices`, scaled to the input
+    distributions.
 
-    ``dtype`` is the type of the rows: the float64 design cast to it (the cast is applied to
-    the base points, before they are copied into the design, so it is done once per value)."""
+    ``dtype`` is the type the model reads. The points are always computed in float64 (the
+    values SALib gives) and cast once, before they are copied into the matrices: casting
+    then copying gives the same values as copying then casting, with a quarter of the
+    casts and half the memory traffic.
+    """
     engine = qmc.Sobol(d=2 * spec["num_vars"], scramble=spec["scramble"], seed=spec["seed"])
     n, step = spec["base_samples"], spec["chunk_rows"]
     d = spec["num_vars"]
@@ -91,8 +107,15 @@ def sobol_chunks(
         base = engine.random(min(step, n - start))
         # scale A and B (rows of 2D values viewed as pairs of D-rows) before arranging them:
         # the design's values are copies of these, so the arithmetic is done once per value
-        scaled = ppf(base.reshape(-1, d), problem).reshape(base.shape).astype(dtype, copy=False)
-        yield start, saltelli_block(scaled, spec["second_order"])
+        scaled = ppf(base.reshape(-1, d), problem).reshape(base.shape)
+        yield start, saltelli_matrices(scaled.astype(dtype, copy=False), spec["second_order"])
+
+
+def sobol_chunks(spec: dict[str, Any], problem: dict[str, Any]) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first_base_row, rows)`` chunk by chunk, rows in the design's order and scaled to
+    the input distributions. Chunk boundaries do not change a single bit of the design."""
+    for start, stack in sobol_stacks(spec, problem):
+        yield start, stack.transpose(1, 0, 2).reshape(-1, spec["num_vars"])
 
 
 def sobol_design(spec: dict[str, Any], problem: dict[str, Any]) -> np.ndarray:

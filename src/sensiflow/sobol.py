@@ -7,7 +7,9 @@ resample, which repeats each base row a number of times, is a weighted mean: all
 all indices come from one matrix product ``W @ T`` of resample counts W (R x n) and per-row
 terms T (n x k), accumulated chunk by chunk. Raw terms are taken about a provisional centre and
 the normalisation is applied algebraically at the end, so nothing of size N is kept but the
-chunk at hand.
+chunk at hand. (The products are small: on a small machine shared with TensorFlow or other
+jobs, OpenBLAS's busy-waiting threads can make them several times slower, which
+``OPENBLAS_NUM_THREADS=1`` avoids.)
 
 Index estimates are reported raw: with small N they can be negative or S1 can exceed ST; such
 estimates are flagged rather than clipped.
@@ -135,7 +137,7 @@ class SobolAccumulator:
             self.n, np.array(sizes) / self.n, size=self.resamples
         )
         self._chunk_starts = {s: i for i, s in enumerate(range(0, self.n, chunk))}
-        self._k = 2 + 3 * self.d + (self.d + 1 + len(self.pairs) if self.second_order else 0)
+        self._k = 2 + 3 * self.d + (self.d + len(self.pairs) if self.second_order else 0)
         self._point = np.zeros(self._k)
         self._boot = np.zeros((self.resamples, self._k))
         self._centre: float | None = None
@@ -144,55 +146,78 @@ class SobolAccumulator:
         self._rows_seen = 0
 
     def add(self, first_base_row: int, y: np.ndarray) -> None:
-        """Add the outputs of design rows starting at base row ``first_base_row``.
+        """Add the outputs of whole base rows, starting at base row ``first_base_row``.
 
-        ``y`` must cover whole base rows (a multiple of rows_per_base values) and chunks must
-        follow the design's chunking (``spec["chunk_rows"]``) when resamples are drawn here.
+        ``y`` is either flat, in design row order (rows_per_base values per base row), or of
+        shape (rows_per_base, n): one row per Saltelli matrix, as the model's outputs on
+        :func:`sensiflow.designs.sobol_stacks`. Chunks must follow the design's chunking
+        (``spec["chunk_rows"]``) when resamples are drawn here.
         """
         y = np.asarray(y, dtype=float)
+        if y.ndim == 1:
+            y = y.reshape(-1, self.per_base).T
+        if y.ndim != 2 or y.shape[0] != self.per_base:
+            raise ValueError(
+                f"outputs of shape {y.shape}: expected {self.per_base} rows, one per "
+                "Saltelli matrix, or a flat array in design row order"
+            )
         if self._centre is None:
             self._centre = float(y.mean())
-        y = y - self._centre
+        # one pass that centres and lays each matrix's outputs out as one contiguous row
+        y = np.subtract(y, self._centre, order="C")
         self._sum += y.sum()
-        self._sum_sq += (y * y).sum()
+        self._sum_sq += np.vdot(y, y)
         self._min, self._max = min(self._min, y.min()), max(self._max, y.max())
-        self._rows_seen += len(y)
-        terms = self._terms(y.reshape(-1, self.per_base))
+        self._rows_seen += y.size
+        terms = self._terms(y)
         self._point += terms.sum(axis=1)
-        self._boot += self._chunk_weights(first_base_row, terms.shape[1]) @ terms.T
+        # all resamples at once: resample counts (R x n) times the terms (n x k); the
+        # transposed view costs no copy, BLAS reads it as it is
+        self._boot += self._chunk_weights(first_base_row, y.shape[1]) @ terms.T
 
-    def _terms(self, block: np.ndarray) -> np.ndarray:
-        """Per-base-row terms, one term per row of the result (k, n): a^2 + b^2, a + b,
-        b (ab_i - a), ab_i - a, (ab_i - a)^2 and, with second order, ba_i - b, a b and
-        ba_j ab_k for j < k (in the order of ``self.pairs``)."""
+    def _terms(self, y: np.ndarray) -> np.ndarray:
+        """Per-row terms of every estimator, shape (k, n), from centred outputs (per_base, n).
+
+        Rows: a^2 + b^2, a + b, b (ab_i - a), ab_i - a, (ab_i - a)^2, and with second order
+        ba_i - b and ba_j ab_k - a b for each pair j < k (a, b, ab_i, ba_i: outputs of A, B,
+        AB_i, BA_i). Written in place into one array, a row at a time.
+        """
         d = self.d
-        cols = np.ascontiguousarray(block.T)  # design column by column: A, AB_i, [BA_i], B
-        a, b, ab = cols[0], cols[-1], cols[1 : d + 1]
-        t = np.empty((self._k, len(a)))
-        np.add(a * a, b * b, out=t[0])
+        a, b, ab = y[0], y[-1], y[1 : d + 1]
+        t = np.empty((self._k, y.shape[1]))
+        np.multiply(a, a, out=t[0])
+        t[0] += b * b
         np.add(a, b, out=t[1])
         diff = np.subtract(ab, a, out=t[2 + d : 2 + 2 * d])
         np.multiply(b, diff, out=t[2 : 2 + d])
         np.multiply(diff, diff, out=t[2 + 2 * d : 2 + 3 * d])
         if self.second_order:
-            ba, row = cols[d + 1 : 2 * d + 1], 2 + 3 * d
-            np.subtract(ba, b, out=t[row : row + d])
-            np.multiply(a, b, out=t[row + d])
-            row += d + 1
-            for j in range(d - 1):
-                np.multiply(ba[j], ab[j + 1 :], out=t[row : row + d - 1 - j])
+            ba = y[d + 1 : 2 * d + 1]
+            np.subtract(ba, b, out=t[2 + 3 * d : 2 + 4 * d])
+            row = 2 + 4 * d
+            for j in range(d - 1):  # pairs (j, j+1), ..., (j, d-1), as itertools.combinations
+                np.multiply(ab[j + 1 :], ba[j], out=t[row : row + d - 1 - j])
                 row += d - 1 - j
+            t[2 + 4 * d :] -= a * b
         return t
 
     def _chunk_weights(self, start: int, length: int) -> np.ndarray:
-        """Resample counts (R, length) of the base rows ``start .. start + length``."""
+        """Resample counts of this chunk's base rows, shape (R, length).
+
+        Resample r draws ``counts[r]`` of its N rows in this chunk (the multinomial split
+        drawn at the start), uniformly among the chunk's rows: together, the draws of a
+        resample are N uniform draws with replacement, as in SALib. All draws of the chunk
+        are counted at once as cells r * length + row; the rows are drawn in the smallest
+        unsigned type that holds them, several times faster than int64.
+        """
         if self._weights is not None:
             return self._weights[:, start : start + length]
         counts = self._chunk_counts[:, self._chunk_starts[start]]
-        weights = np.empty((self.resamples, length))
-        for r, count in enumerate(counts):
-            weights[r] = np.bincount(self._rng.integers(length, size=count), minlength=length)
-        return weights
+        cells = np.repeat(np.arange(0, self.resamples * length, length), counts)
+        small = np.uint16 if length <= 1 << 16 else np.uint32
+        cells += self._rng.integers(length, size=len(cells), dtype=small)
+        flat = np.bincount(cells, minlength=self.resamples * length)
+        return flat.reshape(self.resamples, length).astype(float)
 
     def result(self) -> SobolResult:
         """The indices and their bootstrap replicates."""
@@ -246,7 +271,7 @@ class SobolAccumulator:
         if not self.second_order:
             return s1, st, None
         ba_diff = means[:, 2 + 3 * d : 2 + 4 * d]
-        u = means[:, 3 + 4 * d :] - means[:, 2 + 4 * d, None]  # mean(ba_j ab_k - a b)
+        u = means[:, 2 + 4 * d :]
         j, k = np.array(self.pairs).T
         v = np.where(ok[:, None], (u - m * (ba_diff[:, j] + diff[:, k])) / s2 / safe, 0.0)
         s2_mat = np.full((len(means), d, d), np.nan)
