@@ -15,7 +15,7 @@ FILES = {
     "test": "data/test.csv",
     "summary": "data/data.json",
     "problem": "space/problem.json",
-    "points": "space/operating_points.csv",
+    "points": "space/operating_points.json",
     "coverage": "space/coverage.json",
     "sobol": "designs/sobol.json",
     "morris": "designs/morris.npz",

@@ -214,6 +214,42 @@ CONFIG_CASES = [
         "duplicate point name(s): a",
         id="duplicate-operating-points",
     ),
+    pytest.param(
+        {"sobol": {"base_samples": 256.0}},
+        "sobol.base_samples",
+        "256.0 is not of type integer (write a whole number without a decimal point)",
+        id="whole-number-float",
+    ),
+    pytest.param(
+        {"model": {"seeds": [2**32]}},
+        "model.seeds[0]",
+        "greater than the maximum of 4294967295",
+        id="seed-beyond-32-bits",
+    ),
+    pytest.param(
+        {"sobol": {"base_samples": 2**30}},
+        "sobol.base_samples",
+        "greater than the maximum of 16777216",
+        id="N-beyond-memory",
+    ),
+    pytest.param(
+        {"evaluation": {"batch_size": 2**40}},
+        "evaluation.batch_size",
+        "greater than the maximum of 4194304",
+        id="batch-beyond-memory",
+    ),
+    pytest.param(
+        {"space": {"inputs": {"x1": {"dist": "uniform", "lower": -1e308, "upper": 1e308}}}},
+        "space.inputs.x1",
+        "upper - lower overflows to infinity",
+        id="range-overflows",
+    ),
+    pytest.param(
+        {"data": {"test_fraction": "1e-9"}},
+        "data.test_fraction",
+        "(YAML reads a number like 1e-9 as text: write 1.0e-9)",
+        id="number-read-as-text",
+    ),
 ]
 
 
@@ -475,12 +511,19 @@ def model_files(tf, tmp_path_factory):
     paths["matlab_radbas"] = write_mat(
         net, root / "radbas.mat", transferFcn=cell(["radbas", "purelin"])
     )
+    import keras
+
+    paths["unbuilt"] = root / "unbuilt.keras"
+    keras.Sequential([keras.layers.Dense(1)]).save(paths["unbuilt"])
     paths["text.keras"] = root / "text.keras"
     paths["text.keras"].write_text("this is not a model")
     return paths
 
 
 MODEL_CASES = [
+    pytest.param(
+        "unbuilt", {}, "has no defined inputs (a Sequential model saved before", id="keras-unbuilt"
+    ),
     pytest.param("missing.keras", {}, "model file not found (model.path)", id="keras-missing"),
     pytest.param(
         "text.keras", {}, "is not a Keras file (a .keras model is a zip", id="keras-not-a-model"
@@ -564,7 +607,7 @@ def test_nan_outputs_in_part_of_the_space_stop_the_run(capsys, prepared, model_f
         f"the model returned NaN or infinite output at {len(bad)} of {len(x)} rows "
         f"(first: row {bad[0]}, x1={x[bad[0], 0]:.6g}, x2={x[bad[0], 1]:.6g}",
     )
-    assert line.endswith("no indices are computed from such outputs")
+    assert line.endswith("no indices are computed from such values")
     assert run("indices", work, settings) == 2  # nothing to compute indices from
     assert capsys.readouterr().err.strip().endswith("sobol_y.npy: file not found")
 
@@ -669,3 +712,75 @@ def test_snakemake_stops_on_bad_config_and_bad_data(tmp_path):
     assert not (work / "results" / "data" / "train.csv").exists()
     log = (work / "results" / "logs" / "data.log").read_text()
     assert "empty.csv: the file is empty" in log
+
+
+def test_input_constant_only_in_the_training_split(capsys, tmp_path):
+    from sensiflow.data import holdout_mask
+
+    frame = good_frame(rows=40)
+    frame["x2"] = 0.0
+    # the one row where x2 varies is held out for testing: training sees a constant column
+    test_row = int(np.flatnonzero(holdout_mask(frame, 0.2, 0))[0])
+    frame.loc[test_row, "x2"] = 1.0
+    frame.to_csv(tmp_path / "rare.csv", index=False)
+    refused(
+        capsys,
+        "data",
+        tmp_path / "results",
+        settings_for(tmp_path / "rare.csv"),
+        str(tmp_path / "rare.csv"),
+        "column 'x2' is constant over the 32 training rows",
+    )
+
+
+def test_values_beyond_float32_arithmetic(capsys, tf, prepared, tmp_path):
+    frame = good_frame()
+    frame["x3"] *= 1e30
+    frame.to_csv(tmp_path / "huge.csv", index=False)
+    work = tmp_path / "results"
+    run_all(["data"], work, settings_for(tmp_path / "huge.csv"))
+    refused(
+        capsys,
+        "model",
+        work,
+        settings_for(tmp_path / "huge.csv"),
+        f"training rows ({work / FILES['train']})",
+        "'x3' holds values up to",
+    )
+
+
+def test_output_within_float32_rounding_is_refused(capsys, tf, prepared, tmp_path):
+    import keras
+
+    x = keras.Input((3,))
+    layer = keras.layers.Dense(1)
+    net = keras.Model(x, layer(x))
+    layer.set_weights([np.full((3, 1), 0.02), np.array([1e6])])  # 1e6 + 0.02 to 0.08
+    net.save(tmp_path / "offset.keras")
+    work = copy_of(prepared, tmp_path, "data", "space")
+    settings = settings_for(prepared / "good.csv", model={"path": str(tmp_path / "offset.keras")})
+    run_all(["designs", "model"], work, settings)
+    line = refused(
+        capsys,
+        "evaluate",
+        work,
+        settings,
+        "model output on the Sobol' design",
+        "float32 rounding steps (0.0625)",
+    )
+    assert "evaluate in float64" in line
+
+
+def test_an_input_named_like_a_column_of_ours_keeps_point_names(tmp_path):
+    frame = good_frame().rename(columns={"x1": "point", "x2": "name"})
+    frame.to_csv(tmp_path / "named.csv", index=False)
+    points = [{"name": "hot", "values": {"name": 0.9}}, {"name": "cold", "values": {"point": 1.5}}]
+    work = tmp_path / "results"
+    run_all(
+        ["data", "space"],
+        work,
+        settings_for(tmp_path / "named.csv", local={"operating_points": points}),
+    )
+    saved = json.loads((work / FILES["points"]).read_text())["points"]
+    assert [p["name"] for p in saved] == ["hot", "cold"]
+    assert saved[0]["values"]["name"] == 0.9 and saved[1]["values"]["point"] == 1.5

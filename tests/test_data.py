@@ -147,7 +147,7 @@ def test_options_drop_text_columns_and_incomplete_rows_and_say_so(tmp_path):
     assert table.inputs == ["a"] and len(table.frame) == 28
     assert table.notes == [
         "dropped non-numeric column(s): site",
-        "dropped 2 row(s) have empty, NaN or infinite cells (lines 6, 13; columns: a (2))",
+        "dropped 2 row(s) with empty, NaN or infinite cells (lines 6, 13; columns: a (2))",
     ]
     expected = np.delete(np.arange(30), [4, 11])
     np.testing.assert_array_equal(table.frame["y"], frame["y"].to_numpy(float)[expected])

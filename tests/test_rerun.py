@@ -25,7 +25,7 @@ TABLES = [
     "results/data/test.csv",
     "results/data/data.json",
     "results/space/problem.json",
-    "results/space/operating_points.csv",
+    "results/space/operating_points.json",
     "results/space/coverage.json",
     "results/designs/sobol.json",
     "results/designs/design_summary.csv",
@@ -182,3 +182,15 @@ def test_two_runs_from_scratch_give_identical_tables(tmp_path_factory, tiny_run)
     proc = snakemake(workdir, *TARGETS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_same_tables(workdir, tiny_run)
+
+
+def test_outputs_get_the_usual_permissions_and_stale_temporaries_go(tmp_path):
+    from sensiflow.io import write_json
+
+    stale = tmp_path / ".table.k1ll3d.tmp.json"  # left by a writer killed mid-file
+    stale.write_text("half a file")
+    write_json(tmp_path / "table.json", {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.json"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "table.json").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -53,6 +53,26 @@ def _read_csv(path: str | Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except FileNotFoundError:
         raise SensiflowError(str(path), "file not found") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SensiflowError(str(path), f"not a readable table ({_first_line(exc)})") from None
+
+
+def _load_arrays(path: str | Path) -> Any:
+    """An ``.npy`` array or ``.npz`` archive written by an earlier step."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise SensiflowError(str(path), "file not found") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise SensiflowError(
+            str(path),
+            f"not a NumPy file of this workflow ({_first_line(exc)}); "
+            "rerun the step that writes it",
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
 
 
 def _data_rows(train_path: str, test_path: str, inputs: list[str]) -> np.ndarray:
@@ -141,14 +161,16 @@ def cmd_space(args: argparse.Namespace) -> None:
             *pair["inputs"],
         )
     write_json(args.problem, problem)
-    write_csv(args.points, points)
+    write_json(args.points, {"inputs": inputs, "points": points})
     write_json(args.coverage, cover)
 
 
 def _operating_points(
     points: list[dict[str, Any]], inputs: list[str], statistics: dict[str, dict[str, float]]
-) -> pd.DataFrame:
-    rows = []
+) -> list[dict[str, Any]]:
+    """Every configured point with a value for every input (the training median where none
+    is given), in input order."""
+    resolved = []
     for i, point in enumerate(points):
         unknown = sorted(set(point["values"]) - set(inputs))
         if unknown:
@@ -157,11 +179,9 @@ def _operating_points(
                 f"local.operating_points[{i}].values.{unknown[0]}: "
                 f"not an input (inputs: {', '.join(inputs)})",
             )
-        row = {"point": point["name"]}
-        for name in inputs:
-            row[name] = point["values"].get(name, statistics[name]["median"])
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["point", *inputs])
+        values = {n: point["values"].get(n, statistics[n]["median"]) for n in inputs}
+        resolved.append({"name": point["name"], "values": values})
+    return resolved
 
 
 def cmd_designs(args: argparse.Namespace) -> None:
@@ -199,7 +219,12 @@ def cmd_designs(args: argparse.Namespace) -> None:
 
 def cmd_model(args: argparse.Namespace) -> None:
     """Train the network (or take the given one), save it, and report test-set fit."""
-    from sensiflow.evaluate import check_outputs, configure_tensorflow, make_evaluator
+    from sensiflow.evaluate import (
+        check_outputs,
+        check_representable,
+        configure_tensorflow,
+        make_evaluator,
+    )
     from sensiflow.model import fit_metrics, load_keras, model_callable, train_network
 
     cfg = _settings(args)
@@ -207,6 +232,12 @@ def cmd_model(args: argparse.Namespace) -> None:
     summary = _read_json(args.summary, "data summary")
     inputs, target = summary["inputs"], summary["target"]
     train, test = _read_csv(args.train), _read_csv(args.test)
+    for name, rows in (("training", train), ("test", test)):
+        check_representable(
+            rows[inputs + [target]],
+            cfg["evaluation"]["dtype"],
+            f"{name} rows ({args.train if name == 'training' else args.test})",
+        )
     configure_tensorflow()
     out_dir = Path(args.card).parent
     card = {
@@ -249,6 +280,13 @@ def cmd_model(args: argparse.Namespace) -> None:
             raise SensiflowError("--keras", f"model source {m['source']} needs a .keras output")
         card["file"] = Path(args.keras).name
     fn, dtype = model_callable(card, out_dir, net=net)
+    if dtype != cfg["evaluation"]["dtype"]:
+        log.warning(
+            "the %s model computes in %s; evaluation.dtype %s does not apply to it",
+            m["source"],
+            dtype,
+            cfg["evaluation"]["dtype"],
+        )
     card["dtype"] = dtype
     evaluator = make_evaluator(
         fn, len(inputs), batch_size=max(len(test), len(train)), dtype=dtype, jit_compile=False
@@ -280,6 +318,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     base points and the operating points."""
     from sensiflow.evaluate import (
         check_outputs,
+        check_representable,
+        check_resolution,
         configure_tensorflow,
         evaluate_sobol,
         make_evaluator,
@@ -303,18 +343,35 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     sobol_eval = sobol_evaluator(fn, spec, dtype=dtype)
     y_sobol, moments = evaluate_sobol(sobol_eval, spec, problem)
     sobol_seconds = time.perf_counter() - started
-    rows_eval = make_evaluator(fn, d, batch_size=cfg["evaluation"]["batch_size"], dtype=dtype)
-    morris = np.load(args.morris)
+    check_resolution(y_sobol, dtype, "model output on the Sobol' design")
+    morris = _load_arrays(args.morris)
+    x_data = _data_rows(args.train, args.test, names)
+    points = _read_json(args.points, "operating points")["points"]
+    x_points = np.array([[p["values"][n] for n in names] for p in points]).reshape(-1, d)
+    check_representable(pd.DataFrame(x_points, columns=names), dtype, "local.operating_points")
+    # batches no longer than the longest of these row sets: no padding to a huge batch
+    longest = max(len(morris["x"]), len(x_data), len(x_points), 1)
+    rows_eval = make_evaluator(
+        fn, d, batch_size=min(cfg["evaluation"]["batch_size"], longest), dtype=dtype
+    )
     y_morris = rows_eval.value(morris["x"])
     check_outputs(y_morris, lambda i: morris["x"][i], names, "model output on the Morris design")
-    x_data = _data_rows(args.train, args.test, names)
     _, g_data = rows_eval.value_and_gradient(x_data)
-    check_outputs(g_data.sum(axis=1), lambda i: x_data[i], names, "model gradient at the data rows")
-    points = _read_csv(args.points)
-    x_points = points[names].to_numpy(float)
+    check_outputs(
+        g_data.sum(axis=1),
+        lambda i: x_data[i],
+        names,
+        "model gradient at the data rows",
+        what="gradient",
+    )
     _, g_points = rows_eval.value_and_gradient(x_points)
     check_outputs(
-        g_points.sum(axis=1), lambda i: x_points[i], names, "model gradient at the operating points"
+        g_points.sum(axis=1),
+        lambda i: x_points[i],
+        names,
+        "model gradient at the operating points",
+        what="gradient",
+        label=lambda i: f"point {points[i]['name']!r}",
     )
     if not np.isfinite(moments.total_sq).all():
         raise SensiflowError(
@@ -337,7 +394,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     write_npz(
         args.gradients,
         data=g_data.astype(float),
-        point_names=points["point"].to_numpy(str),
+        point_names=np.array([p["name"] for p in points], dtype=str),
         points=g_points.astype(float),
         **{f"design_{k}": v for k, v in moments.arrays().items()},
     )
@@ -354,7 +411,7 @@ def cmd_indices(args: argparse.Namespace) -> None:
     s, m = cfg["sobol"], cfg["morris"]
     problem = _read_json(args.problem, "input space")
     spec = _read_json(args.sobol, "Sobol' design spec")
-    y = np.load(args.sobol_y)
+    y = _load_arrays(args.sobol_y)
     if len(y) != spec["rows"]:
         raise SensiflowError(
             args.sobol_y,
@@ -379,17 +436,17 @@ def cmd_indices(args: argparse.Namespace) -> None:
             int(noisy.sum()),
             spec["base_samples"],
         )
-    morris_file = np.load(args.morris)
+    morris_file = _load_arrays(args.morris)
     morris = morris_indices(
         morris_file["unit"],
-        np.load(args.morris_y),
+        _load_arrays(args.morris_y),
         problem["names"],
         levels=int(json.loads(str(morris_file["spec"]))["levels"]),
         resamples=m["resamples"],
         conf_level=m["conf_level"],
         seed=m["seed"],
     )
-    grads = np.load(args.gradients)
+    grads = _load_arrays(args.gradients)
     moments = {k.removeprefix("design_"): grads[k] for k in grads.files if k.startswith("design_")}
     dgsm = dgsm_table(moments, result.variance, problem, sobol)
     write_csv(args.sobol_table, sobol)
@@ -402,7 +459,7 @@ def cmd_local(args: argparse.Namespace) -> None:
     from sensiflow.local import local_table, standardising_factors
 
     summary = _read_json(args.summary, "data summary")
-    grads = np.load(args.gradients)
+    grads = _load_arrays(args.gradients)
     names = summary["inputs"]
     factors = standardising_factors(names, summary["statistics"], summary["target"])
     moments = {k.removeprefix("design_"): grads[k] for k in grads.files if k.startswith("design_")}
@@ -444,7 +501,7 @@ def cmd_plots(args: argparse.Namespace) -> None:
     plots.s2_heatmap(sobol, args.s2_plot, title=title)
     plots.morris_plot(_read_csv(args.morris_table), args.morris_plot, title=title)
     names = summary["inputs"]
-    grads = np.load(args.gradients)
+    grads = _load_arrays(args.gradients)
     factors = standardising_factors(names, summary["statistics"], summary["target"])
     data = grads["data"] if len(grads["data"]) else grads["design_sample"]
     source = "data rows" if len(grads["data"]) else "design base points"
@@ -614,11 +671,14 @@ STEPS: dict[str, tuple[Any, list[str]]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sensiflow", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sensiflow", description=" ".join(__doc__.split("\n\n")[0].split())
+    )
     parser.add_argument("--version", action="version", version=f"sensiflow {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (func, options) in STEPS.items():
-        step = sub.add_parser(name, help=(func.__doc__ or "").splitlines()[0])
+        summary = " ".join((func.__doc__ or "").split("\n\n")[0].split())
+        step = sub.add_parser(name, help=summary, description=summary)
         step.set_defaults(func=func)
         if name == "check-config":
             step.add_argument("config", help="config YAML file")
@@ -659,6 +719,18 @@ def _setup_logging(log_file: str | None) -> None:
     )
 
 
+def _user_message(exc: BaseException) -> str:
+    """One line for a user's problem: a bad input, a file the system refuses, too little memory."""
+    if isinstance(exc, OSError):
+        return f"{exc.filename or 'a file'}: {exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return (
+            f"not enough memory ({_first_line(exc)}); use a smaller size (sobol.base_samples, "
+            "sobol.chunk_rows, evaluation.batch_size)"
+        )
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sensiflow`` command."""
     args = build_parser().parse_args(argv)
@@ -674,8 +746,8 @@ def main(argv: list[str] | None = None) -> int:
             args.func(args)
         except FileNotFoundError as exc:  # an input file of the step is missing
             raise SensiflowError(str(exc.filename), "file not found") from None
-    except SensiflowError as exc:
-        line = f"sensiflow {args.command}: error: {exc}"
+    except (SensiflowError, OSError, MemoryError) as exc:
+        line = f"sensiflow {args.command}: error: {_user_message(exc)}"
         log.error("%s", line, extra={"user_error": True})  # to the log file only
         print(line, file=sys.stderr)
         return 2

@@ -43,6 +43,10 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise SensiflowError(str(path), "config file not found") from None
+    except IsADirectoryError:
+        raise SensiflowError(str(path), "is a directory, not a config file") from None
+    except UnicodeDecodeError:
+        raise SensiflowError(str(path), "is not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -73,7 +77,7 @@ def validate(config: dict[str, Any], *, source: str = "config") -> dict[str, Any
     if not isinstance(config, dict):
         raise SensiflowError(source, "the config must be a mapping of keys to values")
     schema = load_schema()
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _VALIDATOR(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.path), list(e.path)))
     if errors:
         raise SensiflowError(source, _describe(errors[0]))
@@ -109,6 +113,15 @@ def _field(path: Any) -> str:
     return out or "(top level)"
 
 
+# JSON Schema counts 5.0 as an integer; Python's range() and numpy's seeds do not
+_VALIDATOR = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool)
+    ),
+)
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     field = _field(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -120,8 +133,21 @@ def _describe(error: jsonschema.ValidationError) -> str:
         options = ", ".join(repr(v) for v in error.validator_value)
         return f"{field}: {error.instance!r} is not one of {options}"
     if error.validator == "type":
-        return f"{field}: {error.instance!r} is not of type {error.validator_value}"
+        hint = ""
+        if isinstance(error.instance, str) and _looks_numeric(error.instance):
+            hint = " (YAML reads a number like 1e-9 as text: write 1.0e-9)"
+        elif isinstance(error.instance, float) and error.validator_value == "integer":
+            hint = " (write a whole number without a decimal point)"
+        return f"{field}: {error.instance!r} is not of type {error.validator_value}{hint}"
     return f"{field}: {error.message}"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _fill_defaults(node: Any, schema: dict[str, Any], root: dict[str, Any]) -> None:
@@ -276,6 +302,12 @@ def check_distribution(dist: dict[str, Any], field: str, fail: Any) -> None:
     values = {k: dist[k] for k in needed}
     if any(not math.isfinite(v) for v in values.values()):
         fail(field, "parameters must be finite numbers")
+    if (
+        "lower" in values
+        and "upper" in values
+        and not math.isfinite(values["upper"] - values["lower"])
+    ):
+        fail(field, "upper - lower overflows to infinity; use a narrower range")
     if "lower" in values and "upper" in values and not values["lower"] < values["upper"]:
         fail(field, f"lower {values['lower']} must be below upper {values['upper']}")
     if kind in ("normal", "truncnormal") and values["sd"] <= 0:

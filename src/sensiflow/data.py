@@ -279,7 +279,7 @@ def _missing_cells(
         )
     if bad.all():
         raise SensiflowError(where, f"{what}columns: {per_column}): no complete row is left")
-    notes.append(f"dropped {what}columns: {per_column})")
+    notes.append(f"dropped {what.replace(' have ', ' with ')}columns: {per_column})")
     log.warning("%s: %s", where, notes[-1])
     return numeric[~bad].reset_index(drop=True), lines[~bad]
 
@@ -326,6 +326,14 @@ def split_train_test(
             f"(data.test_fraction {test_fraction}: {len(train)} "
             f"training and {len(test)} test rows; need at least "
             f"{MIN_TRAIN_ROWS} and {MIN_TEST_ROWS})",
+        )
+    constant = [c for c in table.inputs + [table.target] if train[c].nunique() < 2]
+    if constant:
+        raise SensiflowError(
+            table.source,
+            f"column {constant[0]!r} is constant over the {len(train)} training rows (its other "
+            f"values fell in the test split, data.seed {seed}); a network cannot learn its "
+            "effect: drop it from data.inputs or change data.seed",
         )
     return train.reset_index(drop=True), test.reset_index(drop=True)
 

@@ -229,25 +229,91 @@ def sobol_evaluator(
 
 
 def check_outputs(
-    y: np.ndarray, x_row: Callable[[int], np.ndarray], names: list[str], where: str
+    y: np.ndarray,
+    x_row: Callable[[int], np.ndarray],
+    names: list[str],
+    where: str,
+    *,
+    what: str = "output",
+    label: Callable[[int], str] | None = None,
 ) -> None:
-    """Refuse non-finite model outputs: how many rows failed and one example input row."""
+    """Refuse non-finite model outputs (or gradients, ``what``): how many rows failed and one
+    example input row, named by ``label`` (default ``row <i>``)."""
     bad = ~np.isfinite(y)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise non_finite_error(int(bad.sum()), len(y), first, x_row(first), names, where)
+        raise non_finite_error(
+            int(bad.sum()),
+            len(y),
+            first,
+            x_row(first),
+            names,
+            where,
+            what=what,
+            label=(label or (lambda i: f"row {i}"))(first),
+        )
 
 
 def non_finite_error(
-    count: int, rows: int, first: int, x_first: np.ndarray, names: list[str], where: str
+    count: int,
+    rows: int,
+    first: int,
+    x_first: np.ndarray,
+    names: list[str],
+    where: str,
+    *,
+    what: str = "output",
+    label: str | None = None,
 ) -> SensiflowError:
-    """The error for ``count`` of ``rows`` non-finite outputs, the first at row ``first``."""
+    """The error for ``count`` of ``rows`` non-finite values, the first at row ``first``."""
     example = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x_first, strict=True))
     return SensiflowError(
         where,
-        f"the model returned NaN or infinite output at {count} of {rows} rows (first: row "
-        f"{first}, {example}); no indices are computed from such outputs",
+        f"the model returned NaN or infinite {what} at {count} of {rows} rows (first: "
+        f"{label or f'row {first}'}, {example}); no indices are computed from such values",
     )
+
+
+def check_representable(frame: Any, dtype: str, where: str) -> None:
+    """Refuse values the model's floating type cannot carry through its arithmetic.
+
+    A value beyond the square root of the type's largest number overflows when squared (as
+    in a variance), about 1.8e19 in float32; the message names the column and suggests
+    float64.
+    """
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    big = frame.abs().max()
+    too_big = big[big > limit]
+    if len(too_big):
+        column = too_big.index[0]
+        raise SensiflowError(
+            where,
+            f"{column!r} holds values up to {too_big.iloc[0]:.3g}, too large for {dtype} "
+            f"arithmetic (limit {limit:.2g}): set evaluation.dtype: float64 or rescale it",
+        )
+
+
+RESOLUTION_STEPS = 100
+
+
+def check_resolution(y: np.ndarray, dtype: str, where: str) -> None:
+    """Refuse outputs that vary by only a few rounding steps of the model's floating type.
+
+    A float32 output of 1e6 +- 0.01 takes a handful of distinct values 0.0625 apart: indices
+    computed from it would measure rounding. Outputs whose standard deviation is below
+    :data:`RESOLUTION_STEPS` steps at their largest magnitude are refused (a constant output,
+    standard deviation 0, is not: its indices are 0).
+    """
+    spread = float(np.std(y))
+    step = float(np.spacing(np.asarray(np.max(np.abs(y)), dtype=dtype)))
+    if 0 < spread < RESOLUTION_STEPS * step:
+        raise SensiflowError(
+            where,
+            f"the output varies by sd {spread:.3g} around {float(np.mean(y)):.6g}, only "
+            f"{spread / step:.2g} {dtype} rounding steps ({step:.3g}): its indices would "
+            f"measure rounding; evaluate in float64 (evaluation.dtype; a given .keras model "
+            "must be saved in float64) or remove the output's offset",
+        )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -18,11 +19,15 @@ import pandas as pd
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
 
-    The temporary name keeps the final suffix, so writers that infer the format from the
-    suffix (Keras, matplotlib) work unchanged.
+    The temporary name (``.<stem>.<random>.tmp<suffix>``) keeps the final suffix, so writers
+    that infer the format from it (Keras, matplotlib) work unchanged. Temporary files of
+    ``path`` left by a process killed mid-write are removed first. The file gets the usual
+    permissions (0666 less the umask), not the private ones of a temporary file.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{glob.escape(final.stem)}.*.tmp{final.suffix}"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent
     )
@@ -30,10 +35,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:

@@ -175,6 +175,14 @@ def load_keras(path: str | Path, *, allow_unsafe: bool, n_inputs: int | None = N
                 "model.allow_unsafe: true only if you trust the file",
             ) from None
         raise SensiflowError(where, f"is not a loadable Keras model: {text[:200]}") from None
+    try:
+        net.inputs  # noqa: B018  (a Sequential model saved unbuilt has none)
+    except (AttributeError, ValueError):
+        raise SensiflowError(
+            where,
+            "has no defined inputs (a Sequential model saved before it was built): "
+            "start it with keras.Input((n_inputs,)) and save it again",
+        ) from None
     if len(net.inputs) != 1 or len(net.outputs) != 1:
         raise SensiflowError(
             where,

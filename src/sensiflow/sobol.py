@@ -365,7 +365,7 @@ def sobol_table(
     Negative estimates and S1 > ST are kept as estimated and flagged, with whether 0 (or the
     difference) lies inside the interval; the remedy is a larger base sample.
     """
-    label = f"{interval} {int(round(result.conf_level * 100))}%"
+    label = f"{interval} {result.conf_level * 100:g}%"
     rows: list[dict[str, Any]] = []
     for index in ("S1", "ST"):
         estimate = getattr(result, index)

@@ -27,7 +27,7 @@ rule space:
         summary=rules.data.output.summary,
     output:
         problem="results/space/problem.json",
-        points="results/space/operating_points.csv",
+        points="results/space/operating_points.json",
         coverage=report(
             "results/space/coverage.json",
             caption="../report/coverage.rst",
