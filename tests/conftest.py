@@ -113,3 +113,20 @@ def tiny_run(tmp_path_factory):
     proc = snakemake(workdir)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir
+
+
+@pytest.fixture(scope="session")
+def tanh_network(tf):
+    """An untrained 11-15-1 tanh network with its scaling layers (float32), for speed and
+    invariance checks where the weights do not matter."""
+    from sensiflow.model import build_network
+
+    return build_network(
+        11,
+        hidden_units=15,
+        activation="tanh",
+        x_mean=np.zeros(11),
+        x_sd=np.ones(11),
+        y_mean=5.0,
+        y_sd=0.8,
+    )

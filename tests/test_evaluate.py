@@ -86,18 +86,8 @@ def test_outputs_do_not_depend_on_batch_size(linear_network, n_rows):
     assert per_batch.trace_count == {"value": 0, "value_and_gradient": 1}
 
 
-def test_float32_network_is_batch_invariant_to_float32_precision(tf):
-    from sensiflow.model import build_network
-
-    net = build_network(
-        11,
-        hidden_units=15,
-        activation="tanh",
-        x_mean=np.zeros(11),
-        x_sd=np.ones(11),
-        y_mean=5.0,
-        y_sd=0.8,
-    )
+def test_float32_network_is_batch_invariant_to_float32_precision(tanh_network):
+    net = tanh_network
     fn = lambda x: net(x, training=False)  # noqa: E731
     x = np.random.default_rng(4).normal(size=(13312, 11))
     big = make_evaluator(fn, 11, batch_size=4096).value(x)
@@ -225,7 +215,7 @@ def _streamed_memory(evaluator, spec, problem) -> tuple[list[int | None], list[i
     return rss, traced, peak
 
 
-def test_streamed_memory_does_not_grow_with_the_design(tf, lin11):
+def test_streamed_memory_does_not_grow_with_the_design(tanh_network, lin11):
     """Case 10: N = 2^14 with second order, 393,216 rows of the 11-15-1 network in 1000-row
     compiled batches (the design streamed 64 base rows, 1536 rows, at a time: 256 chunks).
 
@@ -235,17 +225,7 @@ def test_streamed_memory_does_not_grow_with_the_design(tf, lin11):
     20 resamples: what the bootstrap holds does not depend on N either way, and products this
     small stay on one BLAS thread (threads only contend with TensorFlow's on a small machine).
     """
-    from sensiflow.model import build_network
-
-    net = build_network(
-        11,
-        hidden_units=15,
-        activation="tanh",
-        x_mean=np.zeros(11),
-        x_sd=np.ones(11),
-        y_mean=5.0,
-        y_sd=0.8,
-    )
+    net = tanh_network
     ev = make_evaluator(
         lambda x: net(x, training=False), 11, batch_size=1000, gradient_batch_size=128
     )

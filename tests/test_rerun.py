@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sensiflow.io import write_with
-from tests.test_workflow import REPO, TINY, snakemake
+from tests.test_workflow import TINY, snakemake, snakemake_command
 
 MODEL = "seed42"
 # every table of a run, without plots or the report (their bytes depend on matplotlib only)
@@ -130,20 +130,10 @@ def killed_and_resumed(tmp_path_factory):
     finished by then.
     """
     workdir = fresh(tmp_path_factory, "killed")
-    bindir = str(Path(sys.executable).parent)
-    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(workdir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command, env = snakemake_command(workdir, *TARGETS)
     started = workdir / "results" / "logs" / "evaluate" / f"{MODEL}.log"
     proc = subprocess.Popen(
-        [
-            f"{bindir}/snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            *TARGETS,
-        ],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from .conftest import LIN11_BOUNDS, LIN11_COEF
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
     "model": {"epochs": 5, "patience": 5},
@@ -24,25 +26,26 @@ TINY = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def snakemake_command(workdir: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a snakemake run of this workflow in ``workdir``."""
     bindir = str(Path(sys.executable).parent)
     env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(workdir), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run(
-        [
-            f"{bindir}/snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    command = [
+        f"{bindir}/snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return command, env
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command, env = snakemake_command(workdir, *args)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
 
 @pytest.mark.workflow
@@ -93,23 +96,7 @@ def test_bad_config_stops_the_workflow_with_one_clear_line(tmp_path):
 
 
 LIN11_RUN = {
-    "function": {
-        "name": "linear",
-        "coefficients": [1, -2, 0.5, 4, 1.5, -0.5, 0.25, 3, 0.1, 2.5, -1],
-        "bounds": [
-            [0, 1],
-            [0, 2],
-            [-1, 1],
-            [0, 0.5],
-            [1, 3],
-            [0, 1],
-            [-2, 2],
-            [0, 1],
-            [0, 4],
-            [0, 1],
-            [0.5, 1.5],
-        ],
-    },
+    "function": {"name": "linear", "coefficients": LIN11_COEF, "bounds": LIN11_BOUNDS},
     "data": {"source": "function", "rows": 400},
     "model": {"source": "function"},
     "sobol": {"base_samples": 1024, "resamples": 20},
