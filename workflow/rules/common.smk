@@ -7,9 +7,9 @@ import sensiflow
 from sensiflow.config import check_files, model_ids, validate
 from snakemake.exceptions import WorkflowError
 
-# the `sensiflow` command beside the Python running snakemake (a virtual environment used
-# without activating it); a rule's conda environment still comes first in its own jobs
-os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
+# the `sensiflow` command beside the Python running snakemake, when none is on PATH (a virtual
+# environment used without activating it); an activated one or a rule's conda environment wins
+shell.prefix(f'PATH="$PATH:{os.path.dirname(sys.executable)}"; ')
 
 _SOURCES = [str(f) for f in workflow.configfiles]
 if workflow.config_settings.config:
