@@ -29,7 +29,9 @@ TINY = {
 def snakemake_command(workdir: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of a snakemake run of this workflow in ``workdir``."""
     bindir = str(Path(sys.executable).parent)
-    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(workdir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # the environment's bin folder is not on PATH, as for a user who did not activate it: the
+    # rules must find the sensiflow command beside snakemake's Python
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [
         f"{bindir}/snakemake",
         "--snakefile",
