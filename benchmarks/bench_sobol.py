@@ -350,6 +350,8 @@ def print_block(n, second_order, rows, paths, memory, ratios, checks) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sensiflow.config import validate
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sizes",
@@ -377,8 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--chunk-rows",
         type=int,
-        default=1024,
-        help="base rows per streamed chunk of sensiflow's design",
+        default=validate({})["sobol"]["chunk_rows"],
+        help="base rows per streamed chunk of sensiflow's design (default: the workflow's)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--csv", type=Path, default=Path("results/benchmarks/bench_sobol.csv"))
@@ -429,16 +431,20 @@ def main(argv: list[str] | None = None) -> int:
     headline: dict[str, float] = {}
     sizes = [1 << s for s in args.sizes]
     large = [1 << s for s in (18, 19, 20)] if args.large else []
+
+    def spec_of(n: int, second_order: bool) -> dict:
+        return sobol_spec(
+            problem,
+            base_samples=n,
+            second_order=second_order,
+            scramble=True,
+            seed=args.seed,
+            chunk_rows=args.chunk_rows,
+        )
+
     for n in large:  # first, so that the process's peak memory is theirs alone
         for second_order in (True, False):
-            spec = sobol_spec(
-                problem,
-                base_samples=n,
-                second_order=second_order,
-                scramble=True,
-                seed=args.seed,
-                chunk_rows=args.chunk_rows,
-            )
+            spec = spec_of(n, second_order)
             times, memory, _, runs = sensiflow_path(
                 evaluators[second_order],
                 spec,
@@ -465,14 +471,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for n in sizes:
         for second_order in (True, False):
-            spec = sobol_spec(
-                problem,
-                base_samples=n,
-                second_order=second_order,
-                scramble=True,
-                seed=args.seed,
-                chunk_rows=args.chunk_rows,
-            )
+            spec = spec_of(n, second_order)
             rows = spec["rows"]
             ours_times, ours_mb, ours, runs = sensiflow_path(
                 evaluators[second_order],

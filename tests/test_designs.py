@@ -90,8 +90,9 @@ def test_sobol_rows_picks_rows_of_the_design(ishigami):
     np.testing.assert_array_equal(sobol_rows(spec, problem, [0, 333, 511]), design[[0, 333, 511]])
 
 
-def test_unscrambled_normal_design_is_refused_before_evaluation(lin11):
-    problem = derive_problem(
+def normal_x1(lin11):
+    """LIN11's space with x1 ~ N(5, 0.4) (shared case 4)."""
+    return derive_problem(
         None,
         lin11.input_names,
         method="function",
@@ -99,6 +100,10 @@ def test_unscrambled_normal_design_is_refused_before_evaluation(lin11):
         overrides={"x1": {"dist": "normal", "mean": 5, "sd": 0.4}},
         function=lin11,
     )
+
+
+def test_unscrambled_normal_design_is_refused_before_evaluation(lin11):
+    problem = normal_x1(lin11)
     spec = sobol_spec(problem, base_samples=64, second_order=False, scramble=False, seed=0)
     _, morris_x = morris_design(problem, trajectories=4, levels=4, seed=0)
     with pytest.raises(SensiflowError, match=r"sobol.scramble: input 'x1' maps to an infinite"):
@@ -106,14 +111,7 @@ def test_unscrambled_normal_design_is_refused_before_evaluation(lin11):
 
 
 def test_scrambled_normal_design_is_finite_with_the_right_mean(lin11):
-    problem = derive_problem(
-        None,
-        lin11.input_names,
-        method="function",
-        quantiles=(0, 1),
-        overrides={"x1": {"dist": "normal", "mean": 5, "sd": 0.4}},
-        function=lin11,
-    )
+    problem = normal_x1(lin11)
     spec = sobol_spec(problem, base_samples=1024, second_order=False, scramble=True, seed=0)
     _, morris_x = morris_design(problem, trajectories=10, levels=4, seed=0)
     rows = design_summary(spec, problem, morris_x)
